@@ -1,0 +1,166 @@
+"""The gateway's exceptions, and the one place they become GraphQL error codes.
+
+Every failure a partner can see is one of these, raised anywhere and turned into a
+GraphQL error by :func:`error_code` and :func:`public_message`::
+
+    GatewayError                      INTERNAL_SERVER_ERROR
+    ├── ClientError                   the caller must change something
+    │   ├── Unauthenticated           UNAUTHENTICATED (HTTP 401)
+    │   ├── Forbidden                 FORBIDDEN
+    │   ├── NotFound                  NOT_FOUND
+    │   └── BadUserInput              BAD_USER_INPUT
+    └── BackendError                  the backend failed; its body never reaches a partner
+        ├── BackendUnavailable        BACKEND_UNAVAILABLE (refused, reset, 5xx, 429, bad JSON)
+        ├── BackendTimeout            BACKEND_TIMEOUT
+        └── BackendRejected           a 4xx the gateway did not expect: INTERNAL_SERVER_ERROR
+            ├── BackendValidationError  400 with DRF field errors (becomes userErrors)
+            ├── BackendNotFound         404: NOT_FOUND
+            └── BackendConflict         409
+
+``str(exc)`` is for logs (never a secret, never a backend body); ``exc.public_message``
+is what a partner reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from graphql import GraphQLError
+
+__all__ = [
+    "BackendConflict",
+    "BackendError",
+    "BackendNotFound",
+    "BackendRejected",
+    "BackendTimeout",
+    "BackendUnavailable",
+    "BackendValidationError",
+    "BadUserInput",
+    "ClientError",
+    "Forbidden",
+    "GatewayError",
+    "NotFound",
+    "Unauthenticated",
+    "error_code",
+    "public_message",
+]
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway raises on purpose."""
+
+    code: ClassVar[str] = "INTERNAL_SERVER_ERROR"
+    default_message: ClassVar[str] = "Internal server error."
+
+    def __init__(self, message: str | None = None, *, public_message: str | None = None) -> None:
+        self.public_message = public_message or message or self.default_message
+        super().__init__(message or self.public_message)
+
+
+class ClientError(GatewayError):
+    """The request itself is wrong; the message tells the partner what to change."""
+
+    code = "BAD_REQUEST"
+    default_message = "Bad request."
+
+
+class Unauthenticated(ClientError):
+    code = "UNAUTHENTICATED"
+    default_message = "A valid API key is required."
+
+
+class Forbidden(ClientError):
+    code = "FORBIDDEN"
+    default_message = "This API key may not do that."
+
+
+class NotFound(ClientError):
+    code = "NOT_FOUND"
+    default_message = "Not found."
+
+
+class BadUserInput(ClientError):
+    code = "BAD_USER_INPUT"
+    default_message = "Invalid input."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+class BackendError(GatewayError):
+    """The backend could not serve the request."""
+
+    code = "BACKEND_UNAVAILABLE"
+    default_message = "The credentials service is unavailable. Retry later."
+
+
+class BackendUnavailable(BackendError):
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, public_message=self.default_message)
+
+
+class BackendTimeout(BackendError):
+    code = "BACKEND_TIMEOUT"
+    default_message = "The credentials service did not answer in time. Retry later."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, public_message=self.default_message)
+
+
+class BackendRejected(BackendError):
+    """A 4xx response; ``detail`` is kept for logs only."""
+
+    code = "INTERNAL_SERVER_ERROR"
+    default_message = "Internal server error."
+
+    def __init__(self, status: int, detail: str = "") -> None:
+        self.status = status
+        self.detail = detail
+        super().__init__(f"backend answered {status}", public_message=self.default_message)
+
+
+class BackendValidationError(BackendRejected):
+    """A 400 with DRF's field errors, e.g. ``{"recipient": {"email": ["Enter a valid..."]}}``."""
+
+    code = "BAD_USER_INPUT"
+    default_message = "Invalid input."
+
+    def __init__(self, field_errors: dict[str, Any]) -> None:
+        self.field_errors = field_errors
+        super().__init__(400)
+
+
+class BackendNotFound(BackendRejected):
+    code = "NOT_FOUND"
+    default_message = "Not found."
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(404, detail)
+
+
+class BackendConflict(BackendRejected):
+    code = "CONFLICT"
+    default_message = "Conflict."
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(409, detail)
+
+
+def error_code(error: BaseException) -> str:
+    """The ``extensions.code`` of any exception; unknown ones are internal errors."""
+    if isinstance(error, GraphQLError) and error.original_error is not None:
+        error = error.original_error
+    if isinstance(error, GatewayError):
+        return error.code
+    return GatewayError.code
+
+
+def public_message(error: BaseException) -> str:
+    """What a partner may read about an exception: never a stack trace or a backend body."""
+    if isinstance(error, GraphQLError) and error.original_error is not None:
+        error = error.original_error
+    if isinstance(error, GatewayError):
+        return error.public_message
+    return GatewayError.default_message

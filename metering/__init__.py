@@ -1,0 +1,1 @@
+"""Query cost, throttling and the usage ledger (issues 4 and 5); nothing here yet."""

@@ -1,0 +1,1 @@
+"""Request IDs, structured logs and error reporting."""

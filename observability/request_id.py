@@ -1,0 +1,46 @@
+"""The request ID that ties a partner's response to logs, the backend call and traces.
+
+The GraphQL endpoint sets it once per request; anything below (the backend client,
+log lines) reads it without it being passed around::
+
+    token = bind_request_id(request_id_from_header(headers.get("x-request-id")))
+    current_request_id()  # the same ID, in any coroutine of this request
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from contextvars import ContextVar, Token
+
+__all__ = ["bind_request_id", "current_request_id", "new_request_id", "request_id_from_header"]
+
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_request_id() -> str:
+    """A time-ordered 26-character ID (ULID layout: 48-bit milliseconds, 80 random bits)."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def request_id_from_header(value: str | None) -> str:
+    """Keep a client's ID when it is a safe token, otherwise make a new one."""
+    if value is not None and _SAFE_REQUEST_ID.fullmatch(value):
+        return value
+    return new_request_id()
+
+
+def bind_request_id(request_id: str) -> Token[str]:
+    return _request_id.set(request_id)
+
+
+def current_request_id() -> str:
+    return _request_id.get()

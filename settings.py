@@ -1,0 +1,91 @@
+"""The gateway's one typed settings object, read from ``GATEWAY_*`` environment variables.
+
+The server and the ``gateway`` CLI both call :func:`load_settings`; a missing or invalid
+setting stops start-up with a :class:`SettingsError` naming the variable::
+
+    settings = load_settings()
+    settings.backend_url  # "http://127.0.0.1:8001"
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError", "load_settings"]
+
+ENV_PREFIX = "GATEWAY_"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    """Every knob of the gateway. Field ``x`` is read from ``GATEWAY_X``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    # The backend and its service account.
+    backend_url: str = "http://127.0.0.1:8001"
+    backend_username: str
+    backend_password: SecretStr
+    backend_connect_timeout: float = Field(2.0, gt=0)
+    backend_read_timeout: float = Field(10.0, gt=0)
+    backend_max_retries: int = Field(2, ge=0, le=10)
+    backend_retry_backoff: float = Field(0.05, ge=0)
+    backend_retry_after_cap: float = Field(5.0, ge=0)
+    backend_pool_size: int = Field(100, ge=1)
+    backend_token_refresh_margin: float = Field(30.0, ge=0)
+
+    # Storage and keys.
+    database_url: str = "sqlite+aiosqlite:///gateway.db"
+    key_pepper: SecretStr
+    key_cache_ttl: float = Field(1.0, ge=0, le=1.0)
+
+    # The partner schema.
+    max_page_size: int = Field(100, ge=1, le=100)
+    default_page_size: int = Field(20, ge=1, le=100)
+    graphiql: bool = True
+
+    # Serving and logs.
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    log_format: Literal["json", "console"] = "json"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("backend_url")
+    @classmethod
+    def _backend_url_is_http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("key_pepper")
+    @classmethod
+    def _pepper_is_long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_is_async(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
+        return value
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment, or raise a :class:`SettingsError`."""
+    try:
+        return Settings()  # type: ignore[call-arg]  # required fields come from the environment
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ENV_PREFIX + str(error["loc"][0]).upper() if error["loc"] else "settings"
+            reason = "is required" if error["type"] == "missing" else error["msg"]
+            problems.append(f"{name} {reason}")
+        raise SettingsError("Invalid settings: " + "; ".join(problems)) from None
