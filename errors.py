@@ -17,6 +17,9 @@ GraphQL error by :func:`error_code` and :func:`public_message`::
             ├── BackendNotFound         404: NOT_FOUND
             └── BackendConflict         409
 
+GraphQL's own failures have codes of their own: ``GRAPHQL_PARSE_FAILED``,
+``GRAPHQL_VALIDATION_FAILED``, and ``BAD_USER_INPUT`` for variables that do not fit.
+
 ``str(exc)`` is for logs (never a secret, never a backend body); ``exc.public_message``
 is what a partner reads.
 """
@@ -42,8 +45,13 @@ __all__ = [
     "NotFound",
     "Unauthenticated",
     "error_code",
+    "graphql_error_code",
+    "graphql_error_message",
     "public_message",
 ]
+
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 
 class GatewayError(Exception):
@@ -164,3 +172,21 @@ def public_message(error: BaseException) -> str:
     if isinstance(error, GatewayError):
         return error.public_message
     return GatewayError.default_message
+
+
+def graphql_error_code(error: GraphQLError) -> str:
+    """The code of an error graphql-core returned from ``execute``.
+
+    An error without an original exception and without a path comes from coercing
+    the variables, before any resolver ran: the caller's input is at fault.
+    """
+    if error.original_error is not None:
+        return error_code(error.original_error)
+    return "BAD_USER_INPUT" if error.path is None else GatewayError.code
+
+
+def graphql_error_message(error: GraphQLError) -> str:
+    """graphql-core's own messages describe the caller's document; ours may be internal."""
+    if error.original_error is not None:
+        return public_message(error.original_error)
+    return error.message if error.path is None else GatewayError.default_message

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     max_page_size: int = Field(100, ge=1, le=100)
     default_page_size: int = Field(20, ge=1, le=100)
     graphiql: bool = True
+    field_suggestions: bool = False
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    max_query_tokens: int = Field(10_000, ge=100)
 
     # Serving and logs.
     host: str = "127.0.0.1"

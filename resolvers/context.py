@@ -1,0 +1,38 @@
+"""What every resolver of one request can reach: who is calling, and how to fetch.
+
+Built by the GraphQL endpoint once per request and passed as graphql-core's
+``context_value``; resolvers read it as ``info.context``::
+
+    context = RequestContext(principal, api, settings)
+    context.loaders.badge(42)
+"""
+
+from __future__ import annotations
+
+from auth.principal import Principal
+from backend.api import CredentialsApi
+from resolvers.loaders import Loaders
+from settings import Settings
+
+__all__ = ["RequestContext"]
+
+
+class RequestContext:
+    __slots__ = ("_loaders", "api", "principal", "settings")
+
+    def __init__(self, principal: Principal, api: CredentialsApi, settings: Settings) -> None:
+        self.principal = principal
+        self.api = api
+        self.settings = settings
+        self._loaders: Loaders | None = None
+
+    @property
+    def loaders(self) -> Loaders:
+        # Built on first use: most queries never touch a loader.
+        if self._loaders is None:
+            self._loaders = Loaders(self.api, self.principal.organization_id)
+        return self._loaders
+
+    @property
+    def organization_id(self) -> int:
+        return self.principal.organization_id

@@ -1,0 +1,90 @@
+"""Per-request DataLoaders: batched, cached, and scoped to the caller's organization.
+
+Every read of a single badge, credential or organization goes through here, so the
+tenant check lives in one place: a record of another organization is ``None``, exactly
+like one that does not exist::
+
+    loaders = Loaders(api, organization_id=1)
+    await loaders.badge(42)   # dict, or None when missing or not organization 1's
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from backend.api import CredentialsApi
+from errors import BackendNotFound
+
+__all__ = ["Loaders"]
+
+Record = dict[str, Any]
+
+# The backend caps ``ids=`` batches and page sizes at 100.
+_BATCH_SIZE = 100
+
+
+class Loaders:
+    """The loaders of one request; build a new one per request so caches never leak."""
+
+    __slots__ = ("_api", "_badges", "_credentials", "_organizations", "organization_id")
+
+    def __init__(self, api: CredentialsApi, organization_id: int) -> None:
+        self._api = api
+        self.organization_id = organization_id
+        self._badges: DataLoader[int, Record | None] = DataLoader(
+            self._load_badges, max_batch_size=_BATCH_SIZE
+        )
+        self._credentials: DataLoader[str, Record | None] = DataLoader(
+            self._load_credentials, max_batch_size=_BATCH_SIZE
+        )
+        self._organizations: DataLoader[int, Record | None] = DataLoader(self._load_organizations)
+
+    async def badge(self, badge_id: int) -> Record | None:
+        return await self._badges.load(badge_id)
+
+    async def credential(self, credential_id: str) -> Record | None:
+        return await self._credentials.load(credential_id)
+
+    async def organization(self, organization_id: int | str) -> Record | None:
+        if str(organization_id) != str(self.organization_id):
+            return None  # only the caller's own organization exists for it
+        return await self._organizations.load(self.organization_id)
+
+    def prime_badge(self, record: Record) -> None:
+        """Remember a badge fetched by a list query, so ``Credential.badge`` reuses it."""
+        if record.get("organization") == self.organization_id:
+            self._badges.prime(record["id"], record)
+
+    async def _load_badges(self, ids: list[int]) -> list[Record | None]:
+        page = await self._api.list_badges(
+            organization=self.organization_id, ids=ids, page=1, page_size=_BATCH_SIZE
+        )
+        found = {
+            record["id"]: record
+            for record in page["results"]
+            if record.get("organization") == self.organization_id
+        }
+        return [found.get(badge_id) for badge_id in ids]
+
+    async def _load_credentials(self, ids: list[str]) -> list[Record | None]:
+        # The contract has no batch lookup by UUID: fetch them concurrently instead.
+        return list(await asyncio.gather(*(self._load_credential(uuid) for uuid in ids)))
+
+    async def _load_credential(self, credential_id: str) -> Record | None:
+        try:
+            record: Record = await self._api.get_credential(credential_id)
+        except BackendNotFound:
+            return None
+        return record if record.get("organization") == self.organization_id else None
+
+    async def _load_organizations(self, ids: list[int]) -> list[Record | None]:
+        results: list[Record | None] = []
+        for organization_id in ids:
+            try:
+                results.append(await self._api.get_organization(organization_id))
+            except BackendNotFound:
+                results.append(None)
+        return results

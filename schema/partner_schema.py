@@ -1,0 +1,64 @@
+"""The curated partner schema: its root types, and the schema object built from them.
+
+It is an Apollo Federation 2 subgraph (``@key`` on Badge, Credential, Organization;
+``_entities`` through the same scoped loaders as every other field). Build it once per
+process::
+
+    schema = build_schema()
+    schema.graphql_schema  # graphql-core's schema, executed by server.graphql_endpoint
+"""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.federation import Schema
+
+from resolvers import mutations, queries
+from schema.connections import BadgeConnection, CredentialConnection
+from schema.mutations import IssueCredentialPayload, RevokeCredentialPayload
+from schema.types import Badge, Credential, CredentialVerification, Organization, Viewer
+
+__all__ = ["Mutation", "Query", "build_schema"]
+
+
+@strawberry.type(description="Read the credentials of your organization.")
+class Query:
+    viewer: Viewer = strawberry.field(
+        resolver=queries.viewer, description="The calling company and its organization."
+    )
+    badge: Badge | None = strawberry.field(
+        resolver=queries.badge,
+        description="One of your organization's badges. NOT_FOUND if there is no such badge.",
+    )
+    badges: BadgeConnection = strawberry.field(
+        resolver=queries.badges, description="Your organization's badges, a page at a time."
+    )
+    credential: Credential | None = strawberry.field(
+        resolver=queries.credential,
+        description="One credential your organization issued. NOT_FOUND if there is none.",
+    )
+    credentials: CredentialConnection = strawberry.field(
+        resolver=queries.credentials,
+        description="Credentials your organization issued, newest first, a page at a time.",
+    )
+    verify_credential: CredentialVerification | None = strawberry.field(
+        resolver=queries.verify_credential,
+        description="Check whether one of your credentials is currently valid.",
+    )
+
+
+@strawberry.type(description="Issue and revoke credentials. Needs an API key with `write` scope.")
+class Mutation:
+    issue_credential: IssueCredentialPayload = strawberry.field(
+        resolver=mutations.issue_credential,
+        description="Award one of your badges to a recipient. Pass an idempotencyKey to retry "
+        "safely.",
+    )
+    revoke_credential: RevokeCredentialPayload = strawberry.field(
+        resolver=mutations.revoke_credential,
+        description="Withdraw a credential your organization issued.",
+    )
+
+
+def build_schema() -> Schema:
+    return Schema(query=Query, mutation=Mutation, types=[Organization])

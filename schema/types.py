@@ -1,0 +1,219 @@
+"""The partner schema's object types, and the one place backend records become them.
+
+Each ``from_backend`` copies a whitelist of public fields out of a backend record, so
+an internal field (``x-internal`` in the contract) has no way into a response::
+
+    Badge.from_backend({"id": 7, "name": "Python", "s3_image_key": "..."}).name  # "Python"
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Self
+
+import strawberry
+from strawberry.types import Info
+
+from errors import NotFound
+from resolvers.context import RequestContext
+from resolvers.ids import parse_badge_id, parse_credential_id
+from schema.scalars import BadgeLevel, BadgeStatus, CredentialStatus
+
+__all__ = [
+    "Badge",
+    "Company",
+    "Credential",
+    "CredentialVerification",
+    "Organization",
+    "Recipient",
+    "Skill",
+    "Viewer",
+]
+
+
+def _datetime(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+@strawberry.federation.type(keys=["id"], description="An organization that issues badges.")
+class Organization:
+    id: strawberry.ID = strawberry.field(description="The organization's ID.")
+    name: str = strawberry.field(description="Display name.")
+    slug: str = strawberry.field(description="URL-safe short name.")
+    country: str | None = strawberry.field(description="ISO 3166-1 alpha-2 country code.")
+    website: str | None = strawberry.field(description="Public website.")
+    logo_url: str | None = strawberry.field(description="URL of the organization's logo.")
+    created_at: datetime | None = strawberry.field(description="When it joined the platform.")
+
+    @classmethod
+    def from_backend(cls, data: dict[str, Any]) -> Self:
+        return cls(
+            id=strawberry.ID(str(data["id"])),
+            name=data["name"],
+            slug=data["slug"],
+            country=data.get("country") or None,
+            website=data.get("website"),
+            logo_url=data.get("logo_url"),
+            created_at=_datetime(data.get("created_at")),
+        )
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info[RequestContext, None], id: strawberry.ID
+    ) -> Self | None:
+        data = await info.context.loaders.organization(id)
+        return None if data is None else cls.from_backend(data)
+
+
+@strawberry.type(description="A skill a badge certifies, linked to the ESCO classification.")
+class Skill:
+    name: str = strawberry.field(description="Skill name.")
+    esco_uri: str | None = strawberry.field(description="ESCO URI of the skill, when mapped.")
+
+
+@strawberry.federation.type(keys=["id"], description="A badge an organization can issue.")
+class Badge:
+    id: strawberry.ID = strawberry.field(description="The badge's ID.")
+    name: str = strawberry.field(description="Badge name.")
+    description: str = strawberry.field(description="What the badge recognises.")
+    criteria: str = strawberry.field(description="Earning criteria, in Markdown.")
+    image_url: str | None = strawberry.field(description="URL of the badge image.")
+    level: BadgeLevel | None = strawberry.field(description="Level of achievement.")
+    duration_hours: float | None = strawberry.field(description="Hours of learning behind it.")
+    language: str | None = strawberry.field(description="BCP 47 language tag, e.g. es-CO.")
+    skills: list[Skill] = strawberry.field(description="Skills the badge certifies.")
+    status: BadgeStatus = strawberry.field(description="Draft, published or archived.")
+    issued_count: int = strawberry.field(description="How many times it has been issued.")
+    created_at: datetime | None = strawberry.field(description="When it was created.")
+    updated_at: datetime | None = strawberry.field(description="When it last changed.")
+
+    @classmethod
+    def from_backend(cls, data: dict[str, Any]) -> Self:
+        level = data.get("level")
+        return cls(
+            id=strawberry.ID(str(data["id"])),
+            name=data["name"],
+            description=data.get("description") or "",
+            criteria=data.get("criteria") or "",
+            image_url=data.get("image_url"),
+            level=BadgeLevel(level) if level else None,
+            duration_hours=data.get("duration_hours"),
+            language=data.get("language"),
+            skills=[
+                Skill(name=skill["name"], esco_uri=skill.get("esco_uri"))
+                for skill in data.get("skills") or ()
+            ],
+            status=BadgeStatus(data["status"]),
+            issued_count=data.get("issued_count") or 0,
+            created_at=_datetime(data.get("created_at")),
+            updated_at=_datetime(data.get("updated_at")),
+        )
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info[RequestContext, None], id: strawberry.ID
+    ) -> Self | None:
+        data = await info.context.loaders.badge(parse_badge_id(id))
+        return None if data is None else cls.from_backend(data)
+
+
+@strawberry.type(description="The person a credential was issued to.")
+class Recipient:
+    email: str = strawberry.field(description="The recipient's email address.")
+    first_name: str | None = strawberry.field(description="Given name.")
+    last_name: str | None = strawberry.field(description="Family name.")
+
+
+@strawberry.federation.type(keys=["id"], description="A badge issued to a recipient.")
+class Credential:
+    id: strawberry.ID = strawberry.field(description="The credential's ID (a UUID).")
+    recipient: Recipient = strawberry.field(description="Who holds it.")
+    status: CredentialStatus = strawberry.field(description="Active, revoked or expired.")
+    issued_on: date = strawberry.field(description="Date of issue.")
+    expires_on: date | None = strawberry.field(description="Expiry date, if any.")
+    revoked_at: datetime | None = strawberry.field(description="When it was revoked, if it was.")
+    revocation_reason: str | None = strawberry.field(description="Why it was revoked.")
+    evidence_url: str | None = strawberry.field(description="Link to evidence of the work.")
+    public_url: str | None = strawberry.field(description="Public verification page.")
+    created_at: datetime | None = strawberry.field(description="When the record was created.")
+    badge_id: strawberry.Private[int]
+
+    @strawberry.field(description="The badge this credential awards.")
+    async def badge(self, info: Info[RequestContext, None]) -> Badge:
+        data = await info.context.loaders.badge(self.badge_id)
+        if data is None:  # the backend's own data is inconsistent; never guess
+            raise NotFound("The badge of this credential was not found.")
+        return Badge.from_backend(data)
+
+    @classmethod
+    def from_backend(cls, data: dict[str, Any]) -> Self:
+        recipient = data["recipient"]
+        return cls(
+            id=strawberry.ID(data["uuid"]),
+            recipient=Recipient(
+                email=recipient["email"],
+                first_name=recipient.get("first_name"),
+                last_name=recipient.get("last_name"),
+            ),
+            status=CredentialStatus(data["status"]),
+            issued_on=date.fromisoformat(data["issued_on"]),
+            expires_on=_date(data.get("expires_on")),
+            revoked_at=_datetime(data.get("revoked_at")),
+            revocation_reason=data.get("revocation_reason"),
+            evidence_url=data.get("evidence_url"),
+            public_url=data.get("public_url"),
+            created_at=_datetime(data.get("created_at")),
+            badge_id=data["badge"],
+        )
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info[RequestContext, None], id: strawberry.ID
+    ) -> Self | None:
+        data = await info.context.loaders.credential(parse_credential_id(id))
+        return None if data is None else cls.from_backend(data)
+
+
+@strawberry.type(description="The result of checking a credential.")
+class CredentialVerification:
+    id: strawberry.ID = strawberry.field(description="The credential's ID.")
+    valid: bool = strawberry.field(description="True when the credential is active and unexpired.")
+    status: CredentialStatus = strawberry.field(description="Active, revoked or expired.")
+    checked_at: datetime = strawberry.field(description="When the check was made.")
+    issuer_name: str | None = strawberry.field(description="Name of the issuing organization.")
+    badge_name: str | None = strawberry.field(description="Name of the badge.")
+
+    @classmethod
+    def from_backend(cls, data: dict[str, Any]) -> Self:
+        return cls(
+            id=strawberry.ID(data["uuid"]),
+            valid=bool(data["valid"]),
+            status=CredentialStatus(data["status"]),
+            checked_at=datetime.fromisoformat(data["checked_at"]),
+            issuer_name=(data.get("issuer") or {}).get("name"),
+            badge_name=(data.get("badge") or {}).get("name"),
+        )
+
+
+@strawberry.type(description="A partner company using this API.")
+class Company:
+    id: strawberry.ID = strawberry.field(description="The company's ID.")
+    name: str = strawberry.field(description="The company's name.")
+    plan: str = strawberry.field(description="The company's plan.")
+
+
+@strawberry.type(description="Who is calling: the API key's company and its organization.")
+class Viewer:
+    company: Company = strawberry.field(description="The company the API key belongs to.")
+    organization_id: strawberry.Private[int]
+
+    @strawberry.field(description="The company's organization: its public profile.")
+    async def organization(self, info: Info[RequestContext, None]) -> Organization:
+        data = await info.context.loaders.organization(self.organization_id)
+        if data is None:
+            raise NotFound("Your organization was not found.")
+        return Organization.from_backend(data)
