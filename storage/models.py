@@ -1,0 +1,120 @@
+"""The gateway's tables as typed SQLAlchemy 2 models.
+
+Company ids are ``co_`` + 16 lowercase hex characters (64 random bits), short enough to
+type in the CLI and prefixed so they are never confused with a key id. An API key's id is
+the public key id embedded in the key itself (see :mod:`auth.api_keys`)::
+
+    company = Company(name="Acme Learning", organization_id=1)
+    company.id  # "co_3f9a0c1d2b4e5f60"
+
+Every timestamp is timezone-aware UTC, also on SQLite (which stores naive text).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    func,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "COMPANY_ID_PREFIX",
+    "ApiKey",
+    "Base",
+    "Company",
+    "UTCDateTime",
+    "new_company_id",
+    "utc_now",
+]
+
+COMPANY_ID_PREFIX = "co_"
+
+# Named constraints keep later (batch) migrations on SQLite and PostgreSQL deterministic.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_company_id() -> str:
+    return COMPANY_ID_PREFIX + secrets.token_hex(8)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A ``timestamptz`` on PostgreSQL; on SQLite, naive UTC text read back as aware UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Company(Base):
+    """A partner company; its keys act on the backend organization ``organization_id``."""
+
+    __tablename__ = "companies"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_company_id)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    organization_id: Mapped[int] = mapped_column(Integer)
+    plan: Mapped[str] = mapped_column(String(32), default="standard", server_default="standard")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )
+
+
+class ApiKey(Base):
+    """One API key. Only the HMAC of the key is stored, never the key or its secret."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("companies.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    pepper_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    scopes: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utc_now, server_default=func.now()
+    )
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Rotation (a later issue): the key that replaced this one, and when this one stops working.
+    successor_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))
+    grace_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
