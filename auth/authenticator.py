@@ -21,14 +21,17 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, Self
 
 import structlog
 
 from auth.api_keys import hash_api_key_bytes, parse_api_key
 from auth.principal import Principal
 from errors import Unauthenticated
+from settings import Settings
+from storage.database import Database
 from storage.records import KeyWithCompany
+from storage.repositories import ApiKeyRepository
 
 __all__ = [
     "EXPIRED",
@@ -94,6 +97,15 @@ class Authenticator:
         self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._loading: dict[str, asyncio.Future[_Entry]] = {}
         self._used: set[str] = set()
+
+    @classmethod
+    def from_settings(cls, database: Database, settings: Settings) -> Self:
+        """The gateway's authenticator: its key repository, pepper and cache TTL."""
+        return cls(
+            ApiKeyRepository(database),
+            settings.key_pepper.get_secret_value().encode(),
+            cache_ttl=settings.key_cache_ttl,
+        )
 
     async def authenticate(self, raw_key: str) -> Principal:
         """The principal behind ``raw_key``; raises ``Unauthenticated`` with a public message."""

@@ -1,0 +1,46 @@
+"""The ``gateway`` admin command: companies, API keys, the database, serving, the demo.
+
+::
+
+    gateway companies create --name "Acme Learning" --organization-id 1
+    gateway keys issue --company "Acme Learning"
+    gateway db upgrade
+    gateway serve
+    gateway demo
+
+Settings come from ``GATEWAY_*`` variables and are read only by commands that need them;
+a missing or invalid one exits 2 with a message naming it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cli import companies, db, keys
+from cli.demo import demo
+from cli.serve import serve
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="gateway",
+    help="Partner GraphQL gateway: administration and serving.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold keys and the pepper
+    add_completion=False,
+)
+app.add_typer(companies.app, name="companies")
+app.add_typer(keys.app, name="keys")
+app.add_typer(db.app, name="db")
+app.command("serve")(serve)
+app.command("demo")(demo)
+
+
+def main() -> None:
+    """Entry point of the ``gateway`` script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

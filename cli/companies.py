@@ -1,0 +1,102 @@
+"""``gateway companies``: create and list partner companies.
+
+::
+
+    gateway companies create --name "Acme Learning" --organization-id 1 [--plan standard]
+    gateway companies list --json
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import fail, load_settings_or_exit, open_database
+from cli.output import format_time, print_json, print_table
+from storage.records import CompanyRecord
+from storage.repositories import CompanyNameTaken, CompanyRepository
+
+__all__ = ["app", "company_json"]
+
+app = typer.Typer(help="Partner companies.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def company_json(company: CompanyRecord) -> dict[str, Any]:
+    return {
+        "id": company.id,
+        "name": company.name,
+        "organization_id": company.organization_id,
+        "plan": company.plan,
+        "active": company.active,
+        "created_at": company.created_at,
+    }
+
+
+@app.command("create")
+def create(
+    name: Annotated[str, typer.Option("--name", help="Unique company name.")],
+    organization_id: Annotated[
+        int, typer.Option("--organization-id", min=1, help="The backend organization's id.")
+    ],
+    plan: Annotated[str, typer.Option("--plan", help="Plan name.")] = "standard",
+    as_json: JsonOption = False,
+) -> None:
+    """Create a company acting on one backend organization."""
+    name = name.strip()
+    if not name:
+        fail("The company name must not be empty.")
+    settings = load_settings_or_exit()
+
+    async def run() -> CompanyRecord:
+        async with open_database(settings) as database:
+            try:
+                return await CompanyRepository(database).create(
+                    name=name, organization_id=organization_id, plan=plan
+                )
+            except CompanyNameTaken as exc:
+                fail(str(exc))
+
+    company = asyncio.run(run())
+    if as_json:
+        print_json(company_json(company))
+    else:
+        typer.echo(
+            f"Created company {company.name!r} ({company.id}) for organization "
+            f"{company.organization_id}, plan {company.plan}."
+        )
+
+
+@app.command("list")
+def list_companies(as_json: JsonOption = False) -> None:
+    """List all companies."""
+    settings = load_settings_or_exit()
+
+    async def run() -> list[CompanyRecord]:
+        async with open_database(settings) as database:
+            return await CompanyRepository(database).list()
+
+    companies = asyncio.run(run())
+    if as_json:
+        print_json([company_json(company) for company in companies])
+        return
+    if not companies:
+        typer.echo("No companies yet; create one with `gateway companies create`.")
+        return
+    print_table(
+        ["ID", "NAME", "ORGANIZATION", "PLAN", "ACTIVE", "CREATED"],
+        [
+            [
+                c.id,
+                c.name,
+                c.organization_id,
+                c.plan,
+                "yes" if c.active else "no",
+                format_time(c.created_at),
+            ]
+            for c in companies
+        ],
+    )
