@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from auth.api_keys import generate_api_key, hash_api_key
-from auth.scopes import DEFAULT_SCOPES, format_scopes, parse_scopes
+from auth.scopes import DEFAULT_SCOPES, parse_scopes
 from storage.records import ApiKeyRecord
 from storage.repositories import ApiKeyRepository
 
@@ -49,7 +49,7 @@ async def issue_api_key(
         company_id=company_id,
         prefix=generated.prefix,
         key_hash=hash_api_key(generated.key, pepper),
-        scopes=format_scopes(valid),
+        scopes=valid,
         pepper_version=pepper_version,
         expires_at=expires_at,
     )

@@ -1,11 +1,10 @@
 """The scopes an API key can carry, kept in one place.
 
 A key's scopes decide which operations it may run: ``read`` for queries, ``write`` for
-mutations. Scopes are stored as one normalized string (sorted, space-separated, like
-OAuth's ``scope`` parameter)::
+mutations. Names given by people (CLI flags, later an API) go through :func:`parse_scopes`::
 
-    scopes = parse_scopes(["write", "read"])  # frozenset({Scope.READ, Scope.WRITE})
-    format_scopes(scopes)                    # "read write"
+    parse_scopes(["write", "read"])  # frozenset({Scope.READ, Scope.WRITE})
+    parse_scopes(["read,admin"])     # ValueError: Unknown scope 'admin'; known scopes: ...
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-__all__ = ["DEFAULT_SCOPES", "Scope", "format_scopes", "parse_scopes"]
+__all__ = ["DEFAULT_SCOPES", "Scope", "parse_scopes"]
 
 
 class Scope(StrEnum):
@@ -40,8 +39,3 @@ def parse_scopes(values: Iterable[str]) -> frozenset[Scope]:
                 known = ", ".join(scope.value for scope in Scope)
                 raise ValueError(f"Unknown scope {name!r}; known scopes: {known}.") from None
     return frozenset(scopes)
-
-
-def format_scopes(scopes: Iterable[str]) -> str:
-    """The normalized storage form: sorted, de-duplicated, space-separated."""
-    return " ".join(sorted({str(scope) for scope in scopes}))

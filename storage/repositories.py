@@ -93,18 +93,18 @@ class ApiKeyRepository:
         company_id: str,
         prefix: str,
         key_hash: str,
-        scopes: str,
+        scopes: Iterable[str],
         pepper_version: int = 1,
         expires_at: datetime | None = None,
     ) -> ApiKeyRecord:
-        """Store a new key; ``scopes`` is normalized (:func:`auth.scopes.format_scopes`)."""
+        """Store a new key. Scopes are stored sorted and space-separated, as OAuth writes them."""
         key = ApiKey(
             id=key_id,
             company_id=company_id,
             prefix=prefix,
             key_hash=key_hash,
             pepper_version=pepper_version,
-            scopes=scopes,
+            scopes=" ".join(sorted({str(scope) for scope in scopes})),
             created_at=utc_now(),
             expires_at=expires_at,
         )

@@ -213,7 +213,9 @@ def _script(
     )
 
 
-def test_gateway_script_issues_a_key(database_url: str) -> None:
+def test_gateway_script_issues_a_key(sqlite_database_url: str) -> None:
+    # The in-process tests cover PostgreSQL; this one proves the installed entry point.
+    database_url = sqlite_database_url
     company = asyncio.run(seed_company(database_url, name="Script Co"))
     completed = _script(database_url, "keys", "issue", "--company", "Script Co", "--json")
     assert completed.returncode == 0, completed.stderr

@@ -17,7 +17,7 @@ async def _key(keys: ApiKeyRepository, key_id: str, company_id: str, **kwargs: o
         company_id=company_id,
         prefix=f"cgw_{key_id}",
         key_hash="ab" * 32,
-        scopes="read write",
+        scopes=["write", "read", "write"],
         **kwargs,  # type: ignore[arg-type]
     )
 
