@@ -1,0 +1,1 @@
+"""Tests of the sample backend, over real HTTP against the ``sample_backend`` fixture."""
