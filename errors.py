@@ -177,16 +177,19 @@ def public_message(error: BaseException) -> str:
 def graphql_error_code(error: GraphQLError) -> str:
     """The code of an error graphql-core returned from ``execute``.
 
-    An error without an original exception and without a path comes from coercing
-    the variables, before any resolver ran: the caller's input is at fault.
+    An error of graphql-core's own (no original exception, or a GraphQLError) without a
+    path comes from coercing the variables, before any resolver ran: the caller's input
+    is at fault.
     """
-    if error.original_error is not None:
-        return error_code(error.original_error)
+    original = error.original_error
+    if original is not None and not isinstance(original, GraphQLError):
+        return error_code(original)
     return "BAD_USER_INPUT" if error.path is None else GatewayError.code
 
 
 def graphql_error_message(error: GraphQLError) -> str:
     """graphql-core's own messages describe the caller's document; ours may be internal."""
-    if error.original_error is not None:
-        return public_message(error.original_error)
+    original = error.original_error
+    if original is not None and not isinstance(original, GraphQLError):
+        return public_message(original)
     return error.message if error.path is None else GatewayError.default_message

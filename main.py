@@ -8,7 +8,9 @@ Request path: uvicorn -> Starlette router -> ``/graphql`` (server.graphql_endpoi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -33,6 +35,18 @@ __all__ = ["create_app"]
 
 log = get_logger("gateway")
 
+# Last-used times are written in batches, never once per request.
+LAST_USED_FLUSH_SECONDS = 30.0
+
+
+async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception:  # a failed flush is retried next time; it must not stop the loop
+            log.exception("periodic job failed", job=getattr(job, "__name__", "job"))
+
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
@@ -41,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     schema = build_schema()
     database = Database.from_settings(settings)
     backend = BackendClient(settings)
+    authenticator = Authenticator.from_settings(database, settings)
     endpoint = GraphQLEndpoint(
         schema=schema._schema,
         documents=DocumentCache(
@@ -48,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_tokens=settings.max_query_tokens,
             hide_suggestions=not settings.field_suggestions,
         ),
-        authenticator=Authenticator.from_settings(database, settings),
+        authenticator=authenticator,
         api=CredentialsApi(backend),
         settings=settings,
         graphiql_page=graphiql_html() if settings.graphiql else None,
@@ -65,10 +80,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await backend.start()
+        flusher = asyncio.create_task(
+            _every(LAST_USED_FLUSH_SECONDS, authenticator.flush_last_used)
+        )
         log.info("gateway started", backend=settings.backend_url)
         try:
             yield
         finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await authenticator.flush_last_used()
             await backend.close()
             await database.dispose()
             log.info("gateway stopped")

@@ -84,7 +84,7 @@ class Settings(BaseSettings):
 def load_settings() -> Settings:
     """Read the settings from the environment, or raise a :class:`SettingsError`."""
     try:
-        return Settings()  # type: ignore[call-arg]  # required fields come from the environment
+        return Settings()  # required fields come from the environment
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

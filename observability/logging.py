@@ -25,8 +25,19 @@ from settings import Settings
 __all__ = ["configure_logging", "get_logger", "redact"]
 
 _SECRET_KEYS = frozenset(
-    {"authorization", "x-api-key", "api_key", "key", "password", "token", "access", "refresh",
-     "pepper", "secret", "jwt"}
+    {
+        "authorization",
+        "x-api-key",
+        "api_key",
+        "key",
+        "password",
+        "token",
+        "access",
+        "refresh",
+        "pepper",
+        "secret",
+        "jwt",
+    }
 )
 # API keys, bearer tokens and JWTs, wherever they appear in a message.
 _SECRET_PATTERNS = re.compile(

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
+import strawberry
 from strawberry.types import Info
 
 from errors import BackendConflict, BackendValidationError, BadUserInput
@@ -69,7 +70,12 @@ def _issue_body(input: IssueCredentialInput, badge_id: int) -> dict[str, Any]:
     return body
 
 
-async def issue_credential(info: Ctx, input: IssueCredentialInput) -> IssueCredentialPayload:
+async def issue_credential(
+    info: Ctx,
+    input: Annotated[
+        IssueCredentialInput, strawberry.argument(description="What to issue, to whom.")
+    ],
+) -> IssueCredentialPayload:
     context = info.context
     try:
         badge_id = parse_badge_id(input.badge_id, field="badgeId")
@@ -101,7 +107,12 @@ async def issue_credential(info: Ctx, input: IssueCredentialInput) -> IssueCrede
     return IssueCredentialPayload(credential=Credential.from_backend(record), user_errors=[])
 
 
-async def revoke_credential(info: Ctx, input: RevokeCredentialInput) -> RevokeCredentialPayload:
+async def revoke_credential(
+    info: Ctx,
+    input: Annotated[
+        RevokeCredentialInput, strawberry.argument(description="Which credential, and why.")
+    ],
+) -> RevokeCredentialPayload:
     context = info.context
     try:
         credential_id = parse_credential_id(input.id)

@@ -117,14 +117,16 @@ async def badges(
             organization=context.organization_id,
             page=page,
             page_size=page_size,
-            status=status.value if status else None,
+            status=str(status.value) if status else None,
             search=search,
         )
 
     records, total = await fetch_window(window, fetch_page)
     nodes = [Badge.from_backend(r) for r in records if r["organization"] == context.organization_id]
     return BadgeConnection(
-        edges=[BadgeEdge(cursor=c, node=n) for c, n in zip(_cursors(window, nodes), nodes)],
+        edges=[
+            BadgeEdge(cursor=c, node=n) for c, n in zip(_cursors(window, nodes), nodes, strict=True)
+        ],
         nodes=nodes,
         page_info=_page_info(window, len(nodes), total),
         total_count=total,
@@ -164,7 +166,7 @@ async def credentials(
             page_size=page_size,
             badge=badge,
             recipient_email=recipient_email,
-            status=status.value if status else None,
+            status=str(status.value) if status else None,
             issued_after=issued_after,
             issued_before=issued_before,
         )
@@ -174,7 +176,10 @@ async def credentials(
         Credential.from_backend(r) for r in records if r["organization"] == context.organization_id
     ]
     return CredentialConnection(
-        edges=[CredentialEdge(cursor=c, node=n) for c, n in zip(_cursors(window, nodes), nodes)],
+        edges=[
+            CredentialEdge(cursor=c, node=n)
+            for c, n in zip(_cursors(window, nodes), nodes, strict=True)
+        ],
         nodes=nodes,
         page_info=_page_info(window, len(nodes), total),
         total_count=total,

@@ -61,7 +61,7 @@ def user_errors_from_drf(
     result: list[UserError] = []
     for key, value in errors.items():
         if key == "non_field_errors":
-            path: list[str] | None = list(prefix)
+            path = list(prefix)
         elif key in names:
             path = [*prefix, names[key]]
         else:

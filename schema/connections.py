@@ -3,7 +3,8 @@
 The backend pages by number; :mod:`resolvers.pagination` turns ``first``/``after`` into
 backend pages and back::
 
-    { badges(first: 10, after: "YXJyYXljb25uZWN0aW9uOjk=") { totalCount pageInfo { hasNextPage endCursor } nodes { id } } }
+    { badges(first: 10, after: "djE6OQ==") {
+        totalCount pageInfo { hasNextPage endCursor } nodes { id } } }
 """
 
 from __future__ import annotations

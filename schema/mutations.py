@@ -3,7 +3,8 @@
 Mutations answer with a payload whose ``userErrors`` say what to fix, field by field,
 rather than failing the whole request::
 
-    mutation { issueCredential(input: {...}) { credential { id } userErrors { field message code } } }
+    mutation { issueCredential(input: {...}) {
+        credential { id } userErrors { field message code } } }
 """
 
 from __future__ import annotations
@@ -30,9 +31,7 @@ class UserError:
         description='Path to the input field at fault, e.g. ["input", "recipient", "email"].'
     )
     message: str = strawberry.field(description="What is wrong, in plain words.")
-    code: str = strawberry.field(
-        description="BAD_USER_INPUT, NOT_FOUND or ALREADY_REVOKED."
-    )
+    code: str = strawberry.field(description="BAD_USER_INPUT, NOT_FOUND or ALREADY_REVOKED.")
 
 
 @strawberry.input(description="The person to issue a credential to; matched by email.")

@@ -41,5 +41,7 @@ def graphiql_html() -> bytes:
     html = html.replace(
         "parameters.q || EXAMPLE_QUERY", f"parameters.q || {json.dumps(EXAMPLE_QUERY)}"
     )
-    html = html.replace("defaultEditorToolsVisibility: true", "defaultEditorToolsVisibility: 'headers'")
+    html = html.replace(
+        "defaultEditorToolsVisibility: true", "defaultEditorToolsVisibility: 'headers'"
+    )
     return html.encode()

@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 import orjson
-from graphql import ExecutionResult, GraphQLSchema, OperationType, execute
+from graphql import ExecutionResult, GraphQLError, GraphQLSchema, OperationType, execute
 from starlette.types import Receive, Scope, Send
 
 from auth.authenticator import Authenticator, extract_api_key
@@ -117,9 +117,7 @@ class GraphQLEndpoint:
             log["outcome"] = "error"
             error_log.exception("unhandled error in the GraphQL endpoint", request_id=request_id)
             body = {
-                "errors": [
-                    error_entry(GatewayError.default_message, GatewayError.code, request_id)
-                ]
+                "errors": [error_entry(GatewayError.default_message, GatewayError.code, request_id)]
             }
             await send_json(send, 500, body, request_id)
             return 500
@@ -161,13 +159,18 @@ class GraphQLEndpoint:
         operation_type = prepared.operation_type(operation_name)
         if operation_type is None:
             raise RequestRefused(
-                400, "Name the operation to run with operationName: the document has several."
-                if operation_name is None else f"The document has no operation {operation_name!r}."
+                400,
+                "Name the operation to run with operationName: the document has several."
+                if operation_name is None
+                else f"The document has no operation {operation_name!r}.",
             )
         log["type"] = operation_type.value
         required_scope = _SCOPE_FOR_OPERATION[operation_type]
         if not principal.has_scope(required_scope):
-            message = f"This API key lacks the `{required_scope}` scope needed for a {operation_type.value}."
+            message = (
+                f"This API key lacks the `{required_scope}` scope needed for a "
+                f"{operation_type.value}."
+            )
             raise RequestRefused(403, message, Forbidden.code)
 
         assert prepared.document is not None
@@ -218,9 +221,9 @@ class GraphQLEndpoint:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    def _error(self, error: Any, request_id: str) -> dict[str, Any]:
+    def _error(self, error: GraphQLError, request_id: str) -> dict[str, Any]:
         original = error.original_error
-        if original is not None and not isinstance(original, GatewayError):
+        if original is not None and not isinstance(original, GatewayError | GraphQLError):
             error_log.error(
                 "resolver failed",
                 path=error.path,

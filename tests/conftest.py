@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.sample_backend",
     "tests.fixtures.databases",
+    "tests.fixtures.gateway",
 ]

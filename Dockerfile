@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+# The partner gateway: build wheels in one stage, run as a non-root user in a slim one.
+
+FROM python:3.11.7-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY main.py settings.py errors.py ./
+COPY schema ./schema
+COPY resolvers ./resolvers
+COPY auth ./auth
+COPY metering ./metering
+COPY backend ./backend
+COPY storage ./storage
+COPY observability ./observability
+COPY server ./server
+COPY cli ./cli
+COPY sample_backend ./sample_backend
+RUN /opt/venv/bin/pip install --upgrade pip && /opt/venv/bin/pip install .
+
+FROM python:3.11.7-slim-bookworm AS runtime
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    GATEWAY_HOST=0.0.0.0 \
+    GATEWAY_PORT=8000 \
+    GATEWAY_LOG_FORMAT=json
+RUN groupadd --system --gid 10001 gateway \
+    && useradd --system --uid 10001 --gid gateway --home-dir /app --shell /usr/sbin/nologin gateway
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+RUN chown gateway:gateway /app
+USER 10001:10001
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
+    CMD ["python", "-c", "import urllib.request,os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"GATEWAY_PORT\",\"8000\")}/healthz', timeout=2)"]
+# Migrations first (idempotent), then the server; exec so SIGTERM reaches uvicorn.
+CMD ["sh", "-c", "gateway db upgrade && exec gateway serve --host \"$GATEWAY_HOST\" --port \"$GATEWAY_PORT\""]

@@ -1,0 +1,26 @@
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from observability.request_id import new_request_id, request_id_from_header
+
+
+def test_new_ids_are_time_ordered_and_unique() -> None:
+    ids = [new_request_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    assert all(re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{26}", i) for i in ids)
+    assert [i[:10] for i in ids] == sorted(i[:10] for i in ids)
+
+
+def test_a_safe_client_id_is_kept() -> None:
+    assert request_id_from_header("order-42_retry.1") == "order-42_retry.1"
+
+
+@given(st.text(min_size=1, max_size=200))
+def test_unsafe_client_ids_are_replaced(value: str) -> None:
+    result = request_id_from_header(value)
+    if re.fullmatch(r"[A-Za-z0-9._-]{1,128}", value):
+        assert result == value
+    else:
+        assert re.fullmatch(r"[0-9A-Z]{26}", result)

@@ -1,0 +1,57 @@
+import strawberry
+from graphql import OperationType
+
+from server.documents import DocumentCache
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def hello(self) -> str:
+        return "hi"
+
+
+SCHEMA = strawberry.Schema(query=Query)._schema
+
+
+def test_a_valid_document_is_prepared_once_and_reused() -> None:
+    cache = DocumentCache(SCHEMA)
+    first = cache.prepare("{ hello }")
+    assert first.errors == ()
+    assert cache.prepare("{ hello }") is first
+    assert first.operation_type(None) is OperationType.QUERY
+
+
+def test_parse_and_validation_errors_are_cached_with_their_phase() -> None:
+    cache = DocumentCache(SCHEMA)
+    assert cache.prepare("{ hello").phase == "parse"
+    invalid = cache.prepare("{ helo }")
+    assert invalid.phase == "validation"
+    assert cache.prepare("{ helo }") is invalid
+
+
+def test_suggestions_are_hidden_unless_enabled() -> None:
+    hidden = DocumentCache(SCHEMA).prepare("{ helo }")
+    shown = DocumentCache(SCHEMA, hide_suggestions=False).prepare("{ helo }")
+    assert "Did you mean" not in hidden.errors[0].message
+    assert "Did you mean" in shown.errors[0].message
+
+
+def test_token_limit_stops_parsing() -> None:
+    cache = DocumentCache(SCHEMA, max_tokens=50)
+    assert cache.prepare("{ " + "hello " * 100 + "}").phase == "parse"
+
+
+def test_the_cache_is_bounded() -> None:
+    cache = DocumentCache(SCHEMA, max_size=2)
+    first = cache.prepare("{ hello }")
+    cache.prepare("{ a: hello }")
+    cache.prepare("{ b: hello }")
+    assert cache.prepare("{ hello }") is not first
+
+
+def test_operation_type_needs_a_name_when_there_are_several() -> None:
+    prepared = DocumentCache(SCHEMA).prepare("query A { hello } query B { hello }")
+    assert prepared.operation_type(None) is None
+    assert prepared.operation_type("B") is OperationType.QUERY
+    assert prepared.operation_type("C") is None
