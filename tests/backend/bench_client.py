@@ -1,0 +1,145 @@
+"""Per-call overhead of BackendClient versus a bare aiohttp loop, same run, same backend.
+
+Not a test (pytest does not collect it). Starts a sample backend (no access log) unless
+``--url`` is given, then times sequential GETs of one badge, interleaving rounds::
+
+    .venv/bin/python -m tests.backend.bench_client --calls 10000 --rounds 10
+
+``bare`` is ``session.get`` + ``orjson.loads`` on a default aiohttp session; ``bare+timeouts``
+is the same with the client's ``ClientTimeout`` (per-read timers are not free); ``client``
+is ``BackendClient.get("/api/v1/badges/{id}/", {"id": 1})``. Wall time includes the
+backend's own work (it runs in another process); CPU time is this process's only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import orjson
+
+from backend.client import BackendClient
+from observability.request_id import bind_request_id
+from settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+USERNAME = "gateway-service"
+PASSWORD = "sample-backend-password"  # the sample backend's default; not a secret
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _start_backend() -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sample_backend", "--port", str(port), "--no-access-log"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("the sample backend did not start")
+
+
+async def _timed(calls: int, one: Callable[[], Awaitable[object]]) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(calls):
+        await one()
+    return (
+        (time.perf_counter() - wall) / calls * 1e6,
+        (time.process_time() - cpu) / calls * 1e6,
+    )
+
+
+async def bench(url: str, calls: int, rounds: int) -> None:
+    settings = Settings(
+        backend_url=url,
+        backend_username=USERNAME,
+        backend_password=PASSWORD,
+        key_pepper="bench-pepper-" + "x" * 20,
+    )
+    bind_request_id("bench-request-id")
+    async with BackendClient(settings) as client:
+        await client.get("/api/v1/badges/{id}/", {"id": 1})
+        authorization = client.tokens.cached_authorization() or ""
+        headers = {"Authorization": authorization, "X-Request-ID": "bench-request-id"}
+        badge_url = url + "/api/v1/badges/1/"
+        timeout = aiohttp.ClientTimeout(
+            connect=settings.backend_connect_timeout + settings.backend_read_timeout,
+            sock_connect=settings.backend_connect_timeout,
+            sock_read=settings.backend_read_timeout,
+        )
+        async with (
+            aiohttp.ClientSession() as bare,
+            aiohttp.ClientSession(timeout=timeout) as timed,
+        ):
+
+            async def get_bare() -> object:
+                async with bare.get(badge_url, headers=headers) as response:
+                    return orjson.loads(await response.read())
+
+            async def get_timed() -> object:
+                async with timed.get(badge_url, headers=headers) as response:
+                    return orjson.loads(await response.read())
+
+            async def get_client() -> object:
+                return await client.get("/api/v1/badges/{id}/", {"id": 1})
+
+            variants = {"bare": get_bare, "bare+timeouts": get_timed, "client": get_client}
+            results: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+            for one in variants.values():
+                await _timed(min(calls, 500), one)  # warm-up
+            for _ in range(rounds):
+                for name, one in variants.items():
+                    results[name].append(await _timed(calls, one))
+    print(f"{calls * rounds} sequential GETs per variant, median of {rounds} rounds:")
+    base_wall = statistics.median(w for w, _ in results["bare"])
+    base_cpu = statistics.median(c for _, c in results["bare"])
+    for name, samples in results.items():
+        wall = statistics.median(w for w, _ in samples)
+        cpu = statistics.median(c for _, c in samples)
+        print(
+            f"  {name:14} wall {wall:7.1f} us/call ({wall - base_wall:+6.1f})"
+            f"   cpu {cpu:7.1f} us/call ({cpu - base_cpu:+6.1f})"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="a running sample backend (default: start one)")
+    parser.add_argument("--calls", type=int, default=1000, help="calls per round")
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    process = None
+    url = args.url
+    if url is None:
+        process, url = _start_backend()
+    try:
+        asyncio.run(bench(url, args.calls, args.rounds))
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait()
+
+
+if __name__ == "__main__":
+    main()
