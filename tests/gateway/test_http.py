@@ -41,14 +41,14 @@ def test_the_x_api_key_header_works_too(gateway: Gateway) -> None:
 
 
 def test_one_request_id_in_the_header_the_errors_the_backend_call_and_the_log(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
     response = gateway.post(
         '{ badge(id: "999999999") { id } }', headers={"X-Request-ID": "trace-me-123"}
     )
     assert response.headers["x-request-id"] == "trace-me-123"
     assert response.json()["errors"][0]["extensions"]["requestId"] == "trace-me-123"
-    assert any(r["request_id"] == "trace-me-123" for r in sample_backend.recorded_requests())
+    assert any(r["request_id"] == "trace-me-123" for r in gateway_backend.recorded_requests())
     lines = [json.loads(line) for line in gateway.log_text().splitlines() if "trace-me-123" in line]
     assert any(line.get("event") == "request" for line in lines)
 
@@ -157,23 +157,23 @@ def test_probes(gateway: Gateway) -> None:
 
 
 def test_a_failing_backend_gives_a_coded_error_without_its_body(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
-    sample_backend.inject_fault("error_html", path="/api/v1/badges/", count=-1, status=503)
+    gateway_backend.inject_fault("error_html", path="/api/v1/badges/", count=-1, status=503)
     try:
         response = gateway.post("{ badges { totalCount } }")
     finally:
-        sample_backend.clear_faults()
+        gateway_backend.clear_faults()
     assert error_codes(response) == ["BACKEND_UNAVAILABLE"]
     assert "<html" not in response.text.lower() and "503" not in response.text
 
 
 def test_a_slow_backend_gives_backend_timeout(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
-    sample_backend.inject_fault("delay", path="/api/v1/badges/", count=1, delay_ms=3000)
+    gateway_backend.inject_fault("delay", path="/api/v1/badges/", count=1, delay_ms=3000)
     try:
         response = gateway.post("{ badges { totalCount } }")
     finally:
-        sample_backend.clear_faults()
+        gateway_backend.clear_faults()
     assert error_codes(response) == ["BACKEND_TIMEOUT"]

@@ -25,16 +25,16 @@ fragment credential on Credential { id status issuedOn expiresOn revokedAt revoc
 """
 
 
-def test_the_scanner_finds_what_the_backend_would_leak(sample_backend: SampleBackend) -> None:
-    raw = backend_get(sample_backend, "/api/v1/credentials/", organization=1, page_size=5)
+def test_the_scanner_finds_what_the_backend_would_leak(gateway_backend: SampleBackend) -> None:
+    raw = backend_get(gateway_backend, "/api/v1/credentials/", organization=1, page_size=5)
     leaks = find_leaks(json.dumps(raw))
     assert {"created_by", "pdf_s3_key", "national_id", "internal_meta"} <= set(leaks)
 
 
 def test_every_public_field_carries_nothing_internal(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
-    credential = backend_get(sample_backend, "/api/v1/credentials/", organization=1)["results"][0]
+    credential = backend_get(gateway_backend, "/api/v1/credentials/", organization=1)["results"][0]
     response = gateway.post(
         EVERYTHING, {"id": str(credential["badge"]), "credential": credential["uuid"]}
     )

@@ -26,14 +26,14 @@ def _email() -> str:
     return f"learner-{uuid.uuid4().hex[:10]}@example.com"
 
 
-def test_issue_then_revoke(gateway: Gateway, sample_backend: SampleBackend) -> None:
+def test_issue_then_revoke(gateway: Gateway, gateway_backend: SampleBackend) -> None:
     email = _email()
     issued = data(
         gateway.post(
             ISSUE,
             {
                 "input": {
-                    "badgeId": _published_badge(sample_backend),
+                    "badgeId": _published_badge(gateway_backend),
                     "recipient": {"email": email, "firstName": "Ana"},
                     "issuedOn": "2026-01-15",
                     "expiresOn": "2028-01-15",
@@ -67,12 +67,12 @@ def test_issue_then_revoke(gateway: Gateway, sample_backend: SampleBackend) -> N
 
 
 def test_a_retried_issue_with_the_same_idempotency_key_issues_once(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
     email = _email()
     variables = {
         "input": {
-            "badgeId": _published_badge(sample_backend),
+            "badgeId": _published_badge(gateway_backend),
             "recipient": {"email": email},
             "idempotencyKey": "order-" + email,
         }
@@ -84,7 +84,7 @@ def test_a_retried_issue_with_the_same_idempotency_key_issues_once(
 
 
 def test_the_same_idempotency_key_from_two_companies_issues_twice(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
     email = _email()
     key = "shared-" + email
@@ -93,7 +93,7 @@ def test_the_same_idempotency_key_from_two_companies_issues_twice(
             ISSUE,
             {
                 "input": {
-                    "badgeId": _published_badge(sample_backend, 1),
+                    "badgeId": _published_badge(gateway_backend, 1),
                     "recipient": {"email": email},
                     "idempotencyKey": key,
                 }
@@ -105,7 +105,7 @@ def test_the_same_idempotency_key_from_two_companies_issues_twice(
             ISSUE,
             {
                 "input": {
-                    "badgeId": _published_badge(sample_backend, 2),
+                    "badgeId": _published_badge(gateway_backend, 2),
                     "recipient": {"email": email},
                     "idempotencyKey": key,
                 }
@@ -115,14 +115,14 @@ def test_the_same_idempotency_key_from_two_companies_issues_twice(
     )
     assert one["issueCredential"]["credential"]["id"] != two["issueCredential"]["credential"]["id"]
     assert two["issueCredential"]["credential"]["badge"]["id"] == _published_badge(
-        sample_backend, 2
+        gateway_backend, 2
     )
 
 
 def test_backend_validation_errors_become_user_errors(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
-    badge = _published_badge(sample_backend)
+    badge = _published_badge(gateway_backend)
     bad_email = data(
         gateway.post(ISSUE, {"input": {"badgeId": badge, "recipient": {"email": "not-an-email"}}})
     )
@@ -159,11 +159,11 @@ def test_malformed_badge_id_is_a_user_error(gateway: Gateway) -> None:
     assert result["issueCredential"]["userErrors"][0]["field"] == ["input", "badgeId"]
 
 
-def test_a_read_only_key_may_not_mutate(gateway: Gateway, sample_backend: SampleBackend) -> None:
-    sample_backend.clear_requests()
+def test_a_read_only_key_may_not_mutate(gateway: Gateway, gateway_backend: SampleBackend) -> None:
+    gateway_backend.clear_requests()
     response = gateway.post(
         ISSUE,
-        {"input": {"badgeId": _published_badge(sample_backend), "recipient": {"email": _email()}}},
+        {"input": {"badgeId": _published_badge(gateway_backend), "recipient": {"email": _email()}}},
         key="org1_read",
         headers={"X-Request-ID": "read-only-mutation"},
     )
@@ -171,6 +171,6 @@ def test_a_read_only_key_may_not_mutate(gateway: Gateway, sample_backend: Sample
     assert error_codes(response) == ["FORBIDDEN"]
     assert "`write`" in response.json()["errors"][0]["message"]
     assert not [
-        r for r in sample_backend.recorded_requests() if r["request_id"] == "read-only-mutation"
+        r for r in gateway_backend.recorded_requests() if r["request_id"] == "read-only-mutation"
     ]
     assert data(gateway.post("{ viewer { company { name } } }", key="org1_read"))

@@ -7,14 +7,14 @@ from tests.fixtures.sample_backend import SampleBackend
 
 
 def test_viewer_is_the_calling_company_and_its_organization(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
     result = data(
         gateway.post(
             "{ viewer { company { id name plan } organization { id name slug country } } }"
         )
     )
-    organization = backend_get(sample_backend, "/api/v1/organizations/1/")
+    organization = backend_get(gateway_backend, "/api/v1/organizations/1/")
     assert result["viewer"]["company"] == {
         "id": gateway.companies["org1"]["id"],
         "name": "Acme Learning",
@@ -29,7 +29,7 @@ def test_viewer_is_the_calling_company_and_its_organization(
 
 
 def test_paging_through_badges_returns_each_of_the_organizations_badges_once(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
     query = """query($after: String) { badges(first: 7, after: $after) {
         totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id name } } } }"""
@@ -44,18 +44,19 @@ def test_paging_through_badges_returns_each_of_the_organizations_badges_once(
         after = page["pageInfo"]["endCursor"]
         assert after == page["edges"][-1]["cursor"]
     expected = [
-        str(b["id"]) for b in all_backend_results(sample_backend, "/api/v1/badges/", organization=1)
+        str(b["id"])
+        for b in all_backend_results(gateway_backend, "/api/v1/badges/", organization=1)
     ]
     assert seen == expected
     assert page["totalCount"] == len(expected)
 
 
-def test_badge_filters_reach_the_backend(gateway: Gateway, sample_backend: SampleBackend) -> None:
+def test_badge_filters_reach_the_backend(gateway: Gateway, gateway_backend: SampleBackend) -> None:
     result = data(
         gateway.post("{ badges(first: 100, status: ARCHIVED) { totalCount nodes { status } } }")
     )
     expected = all_backend_results(
-        sample_backend, "/api/v1/badges/", organization=1, status="archived"
+        gateway_backend, "/api/v1/badges/", organization=1, status="archived"
     )
     assert result["badges"]["totalCount"] == len(expected) > 0
     assert {n["status"] for n in result["badges"]["nodes"]} == {"ARCHIVED"}
@@ -71,8 +72,8 @@ def test_badge_filters_reach_the_backend(gateway: Gateway, sample_backend: Sampl
         assert name in (node["name"] + node["description"]).lower()
 
 
-def test_one_badge_has_its_public_fields(gateway: Gateway, sample_backend: SampleBackend) -> None:
-    record = all_backend_results(sample_backend, "/api/v1/badges/", organization=1)[0]
+def test_one_badge_has_its_public_fields(gateway: Gateway, gateway_backend: SampleBackend) -> None:
+    record = all_backend_results(gateway_backend, "/api/v1/badges/", organization=1)[0]
     badge = data(
         gateway.post(
             """query($id: ID!) { badge(id: $id) { id name description criteria imageUrl level
@@ -88,9 +89,9 @@ def test_one_badge_has_its_public_fields(gateway: Gateway, sample_backend: Sampl
 
 
 def test_a_page_of_credentials_loads_their_badges_in_one_backend_call(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
-    sample_backend.clear_requests()
+    gateway_backend.clear_requests()
     result = data(
         gateway.post(
             "{ credentials(first: 20) { totalCount nodes { id status issuedOn recipient { email } badge { id name } } } }",
@@ -99,16 +100,16 @@ def test_a_page_of_credentials_loads_their_badges_in_one_backend_call(
     )
     nodes = result["credentials"]["nodes"]
     assert len(nodes) == 20
-    calls = [r for r in sample_backend.recorded_requests() if r["request_id"] == "page-of-20"]
+    calls = [r for r in gateway_backend.recorded_requests() if r["request_id"] == "page-of-20"]
     paths = sorted(r["path"] for r in calls)
     assert paths == ["/api/v1/badges/", "/api/v1/credentials/"]
-    expected = backend_get(sample_backend, "/api/v1/credentials/", organization=1, page_size=20)
+    expected = backend_get(gateway_backend, "/api/v1/credentials/", organization=1, page_size=20)
     assert [n["id"] for n in nodes] == [c["uuid"] for c in expected["results"]]
     assert [n["badge"]["id"] for n in nodes] == [str(c["badge"]) for c in expected["results"]]
 
 
-def test_credential_filters(gateway: Gateway, sample_backend: SampleBackend) -> None:
-    some = backend_get(sample_backend, "/api/v1/credentials/", organization=1, status="revoked")
+def test_credential_filters(gateway: Gateway, gateway_backend: SampleBackend) -> None:
+    some = backend_get(gateway_backend, "/api/v1/credentials/", organization=1, status="revoked")
     assert some["count"] > 0
     target = some["results"][0]
     query = """query($b: ID, $e: String, $s: CredentialStatus, $a: Date, $z: Date) {
@@ -130,9 +131,9 @@ def test_credential_filters(gateway: Gateway, sample_backend: SampleBackend) -> 
 
 
 def test_one_credential_and_its_verification(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
-    record = backend_get(sample_backend, "/api/v1/credentials/", organization=1, status="active")[
+    record = backend_get(gateway_backend, "/api/v1/credentials/", organization=1, status="active")[
         "results"
     ][0]
     result = data(

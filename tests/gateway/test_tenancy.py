@@ -26,9 +26,9 @@ def _org2_badge_and_credential(backend: SampleBackend) -> tuple[int, str]:
 
 
 def test_another_organizations_badge_reads_exactly_like_a_missing_one(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
-    foreign, _ = _org2_badge_and_credential(sample_backend)
+    foreign, _ = _org2_badge_and_credential(gateway_backend)
     query = "query($id: ID!) { badge(id: $id) { id name } }"
     assert data(gateway.post(query, {"id": str(foreign)}, key="org2"))["badge"]["id"] == str(
         foreign
@@ -41,9 +41,9 @@ def test_another_organizations_badge_reads_exactly_like_a_missing_one(
 
 
 def test_another_organizations_credential_reads_exactly_like_a_missing_one(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
-    _, foreign = _org2_badge_and_credential(sample_backend)
+    _, foreign = _org2_badge_and_credential(gateway_backend)
     for field in ("credential", "verifyCredential"):
         query = f"query($id: ID!) {{ {field}(id: $id) {{ id status }} }}"
         as_org1 = gateway.post(query, {"id": foreign})
@@ -53,9 +53,9 @@ def test_another_organizations_credential_reads_exactly_like_a_missing_one(
 
 
 def test_mutations_on_another_organizations_records_are_not_found(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
-    foreign_badge, foreign_credential = _org2_badge_and_credential(sample_backend)
+    foreign_badge, foreign_credential = _org2_badge_and_credential(gateway_backend)
     issue = """mutation($b: ID!) { issueCredential(input: {badgeId: $b, recipient: {email: "x@example.com"}}) {
                  credential { id } userErrors { field message code } } }"""
     revoke = """mutation($id: ID!) { revokeCredential(input: {id: $id, reason: "test"}) {
@@ -73,15 +73,16 @@ def test_mutations_on_another_organizations_records_are_not_found(
         {"field": ["input", "id"], "message": "Credential not found.", "code": "NOT_FOUND"}
     ]
     # and nothing was written: org 2's credential is still active
-    record = backend_get(sample_backend, f"/api/v1/credentials/{foreign_credential}/")
+    record = backend_get(gateway_backend, f"/api/v1/credentials/{foreign_credential}/")
     assert record["status"] == "active"
 
 
 def test_lists_only_hold_the_callers_organization(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
     org2_badges = {
-        str(b["id"]) for b in all_backend_results(sample_backend, "/api/v1/badges/", organization=2)
+        str(b["id"])
+        for b in all_backend_results(gateway_backend, "/api/v1/badges/", organization=2)
     }
     org1_page = data(
         gateway.post(
@@ -93,10 +94,10 @@ def test_lists_only_hold_the_callers_organization(
 
 
 def test_entities_of_another_organization_resolve_to_null(
-    gateway: Gateway, sample_backend: SampleBackend
+    gateway: Gateway, gateway_backend: SampleBackend
 ) -> None:
-    foreign_badge, foreign_credential = _org2_badge_and_credential(sample_backend)
-    own_badge = all_backend_results(sample_backend, "/api/v1/badges/", organization=1)[0]["id"]
+    foreign_badge, foreign_credential = _org2_badge_and_credential(gateway_backend)
+    own_badge = all_backend_results(gateway_backend, "/api/v1/badges/", organization=1)[0]["id"]
     query = """query($r: [_Any!]!) { _entities(representations: $r) {
         ... on Badge { id name } ... on Credential { id } ... on Organization { id name } } }"""
     representations = [
