@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Generic, TypeVar
 from urllib import parse
 
@@ -42,20 +43,33 @@ def get_page_size(params: Mapping[str, str]) -> int:
     return min(size, MAX_PAGE_SIZE)
 
 
-def _replace_query_param(url: str, key: str, value: int) -> str:
-    scheme, netloc, path, query, fragment = parse.urlsplit(url)
-    query_dict = parse.parse_qs(query, keep_blank_values=True)
-    query_dict[key] = [str(value)]
-    query = parse.urlencode(sorted(query_dict.items()), doseq=True)
-    return parse.urlunsplit((scheme, netloc, path, query, fragment))
+@lru_cache(maxsize=4096)
+def _encode_pair(key: str, value: str) -> str:
+    return f"{parse.quote_plus(key)}={parse.quote_plus(value)}"
 
 
-def _remove_query_param(url: str, key: str) -> str:
-    scheme, netloc, path, query, fragment = parse.urlsplit(url)
-    query_dict = parse.parse_qs(query, keep_blank_values=True)
-    query_dict.pop(key, None)
-    query = parse.urlencode(sorted(query_dict.items()), doseq=True)
-    return parse.urlunsplit((scheme, netloc, path, query, fragment))
+class _LinkBuilder:
+    """DRF's replace_query_param/remove_query_param for one URL, parsing it only once.
+
+    Like DRF: the query is parsed with ``parse_qs``, ``page`` is replaced or removed, and
+    the parameters are written back sorted by name.
+    """
+
+    def __init__(self, url: str) -> None:
+        scheme, netloc, path, query, fragment = parse.urlsplit(url)
+        self._parts = (scheme, netloc, path, fragment)
+        self._params = parse.parse_qs(query, keep_blank_values=True)
+        self._params.pop("page", None)
+
+    def with_page(self, number: int | None) -> str:
+        params = dict(self._params)
+        if number is not None:
+            params["page"] = [str(number)]
+        query = "&".join(
+            _encode_pair(key, value) for key, values in sorted(params.items()) for value in values
+        )
+        scheme, netloc, path, fragment = self._parts
+        return parse.urlunsplit((scheme, netloc, path, query, fragment))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +83,8 @@ class Page(Generic[T]):
 
     def render(self, results: list[bytes]) -> bytes:
         """The response body, with already-rendered JSON ``results``."""
-        return orjson.dumps(
-            {
-                "count": self.count,
-                "next": self.next,
-                "previous": self.previous,
-                "results": [orjson.Fragment(result) for result in results],
-            }
-        )
+        head = orjson.dumps({"count": self.count, "next": self.next, "previous": self.previous})
+        return b"".join((head[:-1], b',"results":[', b",".join(results), b"]}"))
 
 
 def paginate(items: Sequence[T], params: Mapping[str, str], url: str) -> Page[T]:
@@ -99,11 +107,11 @@ def paginate(items: Sequence[T], params: Mapping[str, str], url: str) -> Page[T]
         if number < 1 or number > num_pages:
             raise ApiError.detail(404, "Invalid page.")
     start = (number - 1) * size
-    next_url = _replace_query_param(url, "page", number + 1) if number < num_pages else None
-    if number <= 1:
-        previous_url = None
-    elif number == 2:
-        previous_url = _remove_query_param(url, "page")
-    else:
-        previous_url = _replace_query_param(url, "page", number - 1)
+    next_url = previous_url = None
+    if num_pages > 1:
+        links = _LinkBuilder(url)
+        if number < num_pages:
+            next_url = links.with_page(number + 1)
+        if number > 1:
+            previous_url = links.with_page(None if number == 2 else number - 1)
     return Page(count, items[start : start + size], next_url, previous_url)

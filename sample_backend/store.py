@@ -24,6 +24,7 @@ from sample_backend.validation import CredentialInput
 __all__ = ["Store", "utc_now"]
 
 _QUERY_CACHE_LIMIT = 2_000
+_PAGE_CACHE_LIMIT = 512  # rendered pages are up to ~130 KB each
 
 
 def utc_now() -> datetime:
@@ -91,7 +92,7 @@ class Store:
 
     def cache_page(self, url: str, path: str, body: bytes) -> None:
         """Remember a rendered list body for :meth:`cached_page`."""
-        if len(self._pages) >= _QUERY_CACHE_LIMIT:
+        if len(self._pages) >= _PAGE_CACHE_LIMIT:
             self._pages.clear()
         self._pages[(url, path)] = body
 

@@ -88,6 +88,17 @@ def viewer(
     return make_client(transport, sample_backend.url, token)
 
 
+@pytest.fixture(scope="package", autouse=True)
+def _seeded(sample_backend: SampleBackend) -> Iterator[None]:
+    """These tests compare against the seed: start from it, and leave it behind.
+
+    The session's backend is shared with other test packages, which may have written.
+    """
+    sample_backend.reset()
+    yield
+    sample_backend.reset()
+
+
 @pytest.fixture
 def restore(sample_backend: SampleBackend) -> Iterator[SampleBackend]:
     """For tests that write: the seeded data is restored afterwards."""
