@@ -1,7 +1,8 @@
 """The gateway's ASGI application: every part built once per process, then wired.
 
-Request path: uvicorn -> Starlette router -> ``/graphql`` (server.graphql_endpoint)
--> auth -> resolvers -> backend client. Run it with ``gateway serve``, or directly::
+Request path: uvicorn -> :class:`GatewayApp` -> ``/graphql`` (server.graphql_endpoint)
+-> auth -> resolvers -> backend client; every other path goes through a Starlette
+router. Run it with ``gateway serve``, or directly::
 
     uvicorn --factory main:create_app
 """
@@ -17,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.authenticator import Authenticator
 from backend.api import CredentialsApi
@@ -31,7 +33,7 @@ from server.health import liveness, readiness
 from settings import Settings, load_settings
 from storage.database import Database
 
-__all__ = ["create_app"]
+__all__ = ["GatewayApp", "create_app"]
 
 log = get_logger("gateway")
 
@@ -48,7 +50,25 @@ async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
             log.exception("periodic job failed", job=getattr(job, "__name__", "job"))
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+class GatewayApp:
+    """Sends ``/graphql`` straight to its endpoint, everything else (and lifespan) to Starlette.
+
+    Starlette's middleware stack and request objects cost about a tenth of a request's
+    CPU on the hot path (docs/performance.md); the endpoint handles its own errors.
+    """
+
+    def __init__(self, graphql: ASGIApp, router: Starlette) -> None:
+        self.graphql = graphql
+        self.router = router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/graphql":
+            await self.graphql(scope, receive, send)
+        else:
+            await self.router(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> GatewayApp:
     settings = settings or load_settings()
     configure_logging(settings)
 
@@ -95,9 +115,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await database.dispose()
             log.info("gateway stopped")
 
-    return Starlette(
+    router = Starlette(
         routes=[
-            Route("/graphql", endpoint),  # ASGI: answers every method itself
             Route("/graphql/schema.graphql", schema_sdl, methods=["GET"]),
             Route("/graphql/subgraph.graphql", schema_subgraph_sdl, methods=["GET"]),
             Route("/healthz", liveness, methods=["GET"]),
@@ -105,3 +124,4 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    return GatewayApp(endpoint, router)

@@ -9,6 +9,7 @@ log lines) reads it without it being passed around::
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import time
@@ -18,17 +19,16 @@ __all__ = ["bind_request_id", "current_request_id", "new_request_id", "request_i
 
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _request_id: ContextVar[str] = ContextVar("request_id", default="-")
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_TO_CROCKFORD = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+)
 
 
 def new_request_id() -> str:
     """A time-ordered 26-character ID (ULID layout: 48-bit milliseconds, 80 random bits)."""
     value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
-    chars = []
-    for _ in range(26):
-        chars.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
+    # 160 bits are exactly 32 base32 digits, so the last 26 encode the 128-bit value.
+    return base64.b32encode(value.to_bytes(20, "big")).translate(_TO_CROCKFORD)[-26:].decode()
 
 
 def request_id_from_header(value: str | None) -> str:

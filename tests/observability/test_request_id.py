@@ -1,4 +1,5 @@
 import re
+import time
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,3 +25,14 @@ def test_unsafe_client_ids_are_replaced(value: str) -> None:
         assert result == value
     else:
         assert re.fullmatch(r"[0-9A-Z]{26}", result)
+
+
+def test_new_ids_encode_the_millisecond_clock_in_crockford_base32() -> None:
+    before = time.time_ns() // 1_000_000
+    request_id = new_request_id()
+    after = time.time_ns() // 1_000_000
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    value = 0
+    for char in request_id:
+        value = value * 32 + alphabet.index(char)
+    assert before <= value >> 80 <= after
