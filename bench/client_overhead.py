@@ -1,13 +1,16 @@
-"""Per-call overhead of BackendClient versus a bare aiohttp loop, same run, same backend.
+"""Per-call cost of BackendClient versus bare aiohttp and httpx, same run, same backend.
 
-Not a test (pytest does not collect it). Starts a sample backend (no access log) unless
-``--url`` is given, then times sequential GETs of one badge, interleaving rounds::
+Why the backend client is built on aiohttp rather than the design card's httpx: this
+measures both (docs/performance.md). Starts a sample backend (no access log) unless
+``--url`` is given, then times GETs of one badge from ``--concurrency`` tasks,
+interleaving rounds::
 
-    .venv/bin/python -m tests.backend.bench_client --calls 10000 --rounds 10
+    .venv/bin/python -m bench.client_overhead --calls 5000 --rounds 5 --concurrency 16
 
 ``bare`` is ``session.get`` + ``orjson.loads`` on a default aiohttp session; ``bare+timeouts``
 is the same with the client's ``ClientTimeout`` (per-read timers are not free); ``client``
-is ``BackendClient.get("/api/v1/badges/{id}/", {"id": 1})``. Wall time includes the
+is ``BackendClient.get("/api/v1/badges/{id}/", {"id": 1})``; ``httpx`` is an
+``httpx.AsyncClient`` with a pool of the same size. Wall time includes the
 backend's own work (it runs in another process); CPU time is this process's only.
 """
 
@@ -24,13 +27,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
+import httpx
 import orjson
 
 from backend.client import BackendClient
 from observability.request_id import bind_request_id
 from settings import Settings
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 USERNAME = "gateway-service"
 PASSWORD = "sample-backend-password"  # the sample backend's default; not a secret
 
@@ -60,17 +64,22 @@ def _start_backend() -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the sample backend did not start")
 
 
-async def _timed(calls: int, one: Callable[[], Awaitable[object]]) -> tuple[float, float]:
+async def _timed(
+    calls: int, one: Callable[[], Awaitable[object]], concurrency: int = 1
+) -> tuple[float, float]:
+    async def worker(count: int) -> None:
+        for _ in range(count):
+            await one()
+
     wall, cpu = time.perf_counter(), time.process_time()
-    for _ in range(calls):
-        await one()
+    await asyncio.gather(*(worker(calls // concurrency) for _ in range(concurrency)))
     return (
         (time.perf_counter() - wall) / calls * 1e6,
         (time.process_time() - cpu) / calls * 1e6,
     )
 
 
-async def bench(url: str, calls: int, rounds: int) -> None:
+async def bench(url: str, calls: int, rounds: int, concurrency: int) -> None:
     settings = Settings(
         backend_url=url,
         backend_username=USERNAME,
@@ -88,9 +97,11 @@ async def bench(url: str, calls: int, rounds: int) -> None:
             sock_connect=settings.backend_connect_timeout,
             sock_read=settings.backend_read_timeout,
         )
+        limits = httpx.Limits(max_connections=settings.backend_pool_size)
         async with (
             aiohttp.ClientSession() as bare,
             aiohttp.ClientSession(timeout=timeout) as timed,
+            httpx.AsyncClient(limits=limits) as plain_httpx,
         ):
 
             async def get_bare() -> object:
@@ -104,14 +115,26 @@ async def bench(url: str, calls: int, rounds: int) -> None:
             async def get_client() -> object:
                 return await client.get("/api/v1/badges/{id}/", {"id": 1})
 
-            variants = {"bare": get_bare, "bare+timeouts": get_timed, "client": get_client}
+            async def get_httpx() -> object:
+                response = await plain_httpx.get(badge_url, headers=headers)
+                return orjson.loads(response.content)
+
+            variants = {
+                "bare": get_bare,
+                "bare+timeouts": get_timed,
+                "client": get_client,
+                "httpx": get_httpx,
+            }
             results: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
             for one in variants.values():
-                await _timed(min(calls, 500), one)  # warm-up
+                await _timed(min(calls, 500), one, concurrency)  # warm-up
             for _ in range(rounds):
                 for name, one in variants.items():
-                    results[name].append(await _timed(calls, one))
-    print(f"{calls * rounds} sequential GETs per variant, median of {rounds} rounds:")
+                    results[name].append(await _timed(calls, one, concurrency))
+    print(
+        f"{calls * rounds} GETs per variant from {concurrency} concurrent tasks,"
+        f" median of {rounds} rounds:"
+    )
     base_wall = statistics.median(w for w, _ in results["bare"])
     base_cpu = statistics.median(c for _, c in results["bare"])
     for name, samples in results.items():
@@ -128,13 +151,14 @@ def main() -> None:
     parser.add_argument("--url", help="a running sample backend (default: start one)")
     parser.add_argument("--calls", type=int, default=1000, help="calls per round")
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=1)
     args = parser.parse_args()
     process = None
     url = args.url
     if url is None:
         process, url = _start_backend()
     try:
-        asyncio.run(bench(url, args.calls, args.rounds))
+        asyncio.run(bench(url, args.calls, args.rounds, args.concurrency))
     finally:
         if process is not None:
             process.terminate()
