@@ -111,3 +111,13 @@ def test_entities_of_another_organization_resolve_to_null(
     assert entities[0]["id"] == str(own_badge)
     assert entities[1:4] == [None, None, None]
     assert entities[4]["id"] == "1"
+
+
+def test_filtering_credentials_by_another_organizations_badge_reads_like_a_missing_badge(
+    gateway: Gateway, gateway_backend: SampleBackend
+) -> None:
+    foreign_badge, _ = _org2_badge_and_credential(gateway_backend)
+    query = "query($b: ID) { credentials(badgeId: $b) { totalCount nodes { id } } }"
+    as_org1 = gateway.post(query, {"b": str(foreign_badge)})
+    missing = gateway.post(query, {"b": "999999999"})
+    assert data(as_org1) == data(missing) == {"credentials": {"totalCount": 0, "nodes": []}}
