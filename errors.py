@@ -8,7 +8,10 @@ GraphQL error by :func:`error_code` and :func:`public_message`::
     │   ├── Unauthenticated           UNAUTHENTICATED (HTTP 401)
     │   ├── Forbidden                 FORBIDDEN
     │   ├── NotFound                  NOT_FOUND
-    │   └── BadUserInput              BAD_USER_INPUT
+    │   ├── BadUserInput              BAD_USER_INPUT
+    │   ├── CostLimitExceeded         COST_LIMIT_EXCEEDED (HTTP 400, before any backend call)
+    │   └── Throttled                 THROTTLED (HTTP 429 with Retry-After)
+    │       └── QuotaExceeded         QUOTA_EXCEEDED (HTTP 429, until the month ends)
     └── BackendError                  the backend failed; its body never reaches a partner
         ├── BackendUnavailable        BACKEND_UNAVAILABLE (refused, reset, 5xx, 429, bad JSON)
         ├── BackendTimeout            BACKEND_TIMEOUT
@@ -40,9 +43,12 @@ __all__ = [
     "BackendValidationError",
     "BadUserInput",
     "ClientError",
+    "CostLimitExceeded",
     "Forbidden",
     "GatewayError",
     "NotFound",
+    "QuotaExceeded",
+    "Throttled",
     "Unauthenticated",
     "error_code",
     "graphql_error_code",
@@ -94,6 +100,27 @@ class BadUserInput(ClientError):
     def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
         self.field = field
         super().__init__(message)
+
+
+class CostLimitExceeded(ClientError):
+    code = "COST_LIMIT_EXCEEDED"
+    default_message = "This operation costs more than your plan allows for one operation."
+
+
+class Throttled(ClientError):
+    """Not now: ``retry_after`` seconds from now there is room again."""
+
+    code = "THROTTLED"
+    default_message = "Too many requests. Retry after the time in the Retry-After header."
+
+    def __init__(self, message: str | None = None, *, retry_after: float = 1.0) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class QuotaExceeded(Throttled):
+    code = "QUOTA_EXCEEDED"
+    default_message = "Your plan's monthly quota is used up."
 
 
 class BackendError(GatewayError):
