@@ -23,6 +23,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from auth.authenticator import Authenticator
 from backend.api import CredentialsApi
 from backend.client import BackendClient
+from metering.buckets import InProcessBucketStore
+from metering.cost import CostModel
+from metering.limits import OperationLimits, operation_limit_rules
+from metering.meter import Meter
+from metering.plans import PlanCatalog
 from observability.logging import configure_logging, get_logger
 from schema.partner_schema import build_schema
 from schema.sdl import partner_sdl, subgraph_sdl
@@ -76,17 +81,31 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
     database = Database.from_settings(settings)
     backend = BackendClient(settings)
     authenticator = Authenticator.from_settings(database, settings)
+    meter = Meter(
+        CostModel(schema._schema, default_list_size=settings.default_list_size),
+        InProcessBucketStore(),
+        PlanCatalog.default(),
+    )
     endpoint = GraphQLEndpoint(
         schema=schema._schema,
         documents=DocumentCache(
             schema._schema,
             max_tokens=settings.max_query_tokens,
             hide_suggestions=not settings.field_suggestions,
+            extra_rules=operation_limit_rules(
+                OperationLimits(
+                    max_depth=settings.max_depth,
+                    max_aliases=settings.max_aliases,
+                    max_root_fields=settings.max_root_fields,
+                    max_directives=settings.max_directives,
+                )
+            ),
         ),
         authenticator=authenticator,
         api=CredentialsApi(backend),
         settings=settings,
         graphiql_page=graphiql_html() if settings.graphiql else None,
+        meter=meter,
     )
     published_sdl = partner_sdl(schema)
     federation_sdl = subgraph_sdl(schema)

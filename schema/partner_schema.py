@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.federation import Schema
+from strawberry.federation.schema_directives import Cost, ListSize
 
 from resolvers import mutations, queries
 from schema.connections import BadgeConnection, CredentialConnection
@@ -20,18 +21,28 @@ from schema.types import Badge, Credential, CredentialVerification, Organization
 
 __all__ = ["Mutation", "Query", "build_schema"]
 
+# A connection's size is its `first` argument, and it sizes the connection's lists.
+CONNECTION_SIZE = ListSize(
+    assumed_size=None, slicing_arguments=["first"], sized_fields=["edges", "nodes"]
+)
+MUTATION_COST = Cost(weight=10)
+
 
 @strawberry.type(description="Read the credentials of your organization.")
 class Query:
     viewer: Viewer = strawberry.field(
-        resolver=queries.viewer, description="The calling company and its organization."
+        resolver=queries.viewer,
+        description="The calling company and its organization. Reading it is free.",
+        directives=[Cost(weight=0)],
     )
     badge: Badge | None = strawberry.field(
         resolver=queries.badge,
         description="One of your organization's badges. NOT_FOUND if there is no such badge.",
     )
     badges: BadgeConnection = strawberry.field(
-        resolver=queries.badges, description="Your organization's badges, a page at a time."
+        resolver=queries.badges,
+        description="Your organization's badges, a page at a time.",
+        directives=[CONNECTION_SIZE],
     )
     credential: Credential | None = strawberry.field(
         resolver=queries.credential,
@@ -40,6 +51,7 @@ class Query:
     credentials: CredentialConnection = strawberry.field(
         resolver=queries.credentials,
         description="Credentials your organization issued, newest first, a page at a time.",
+        directives=[CONNECTION_SIZE],
     )
     verify_credential: CredentialVerification | None = strawberry.field(
         resolver=queries.verify_credential,
@@ -53,10 +65,12 @@ class Mutation:
         resolver=mutations.issue_credential,
         description="Award one of your badges to a recipient. Pass an idempotencyKey to retry "
         "safely.",
+        directives=[MUTATION_COST],
     )
     revoke_credential: RevokeCredentialPayload = strawberry.field(
         resolver=mutations.revoke_credential,
         description="Withdraw a credential your organization issued.",
+        directives=[MUTATION_COST],
     )
 
 

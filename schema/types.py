@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any, Self
 
 import strawberry
+from strawberry.federation.schema_directives import ListSize
 from strawberry.types import Info
 
 from errors import NotFound
@@ -85,7 +86,10 @@ class Badge:
     level: BadgeLevel | None = strawberry.field(description="Level of achievement.")
     duration_hours: float | None = strawberry.field(description="Hours of learning behind it.")
     language: str | None = strawberry.field(description="BCP 47 language tag, e.g. es-CO.")
-    skills: list[Skill] = strawberry.field(description="Skills the badge certifies.")
+    skills: list[Skill] = strawberry.field(
+        description="Skills the badge certifies.",
+        directives=[ListSize(assumed_size=5, slicing_arguments=None, sized_fields=None)],
+    )
     status: BadgeStatus = strawberry.field(description="Draft, published or archived.")
     issued_count: int = strawberry.field(description="How many times it has been issued.")
     created_at: datetime | None = strawberry.field(description="When it was created.")

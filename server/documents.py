@@ -13,9 +13,12 @@ objects. Invalid documents are cached too, with their errors::
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     GraphQLError,
     GraphQLSchema,
@@ -36,6 +39,8 @@ class PreparedDocument:
     document: DocumentNode | None
     errors: tuple[GraphQLError, ...] = ()
     phase: str = ""  # "parse" or "validation" when errors is set
+    # Per-operation analyses computed once and kept with the document (e.g. cost plans).
+    analyses: dict[Any, Any] = field(default_factory=dict, compare=False)
 
     def operation_type(self, operation_name: str | None) -> OperationType | None:
         """The type of the operation that would run, or None when there is no such one."""
@@ -61,9 +66,10 @@ class DocumentCache:
         max_size: int = 1000,
         max_tokens: int = 10_000,
         hide_suggestions: bool = True,
+        extra_rules: Sequence[type[ASTValidationRule]] = (),
     ) -> None:
         self._schema = schema
-        self._rules = tuple(specified_rules)
+        self._rules = (*specified_rules, *extra_rules)
         self._max_size = max_size
         self._max_tokens = max_tokens
         self._hide_suggestions = hide_suggestions

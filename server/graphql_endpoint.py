@@ -3,7 +3,8 @@
 This is the hot path, kept flat so a request can be followed top to bottom:
 
     request ID -> method/content type -> API key -> body -> cached parse+validate
-    -> scope check -> execute (resolvers call the backend) -> JSON response -> access log
+    -> scope check -> cost: charge the bucket -> execute (resolvers call the backend)
+    -> cost: settle -> JSON response with extensions.cost and RateLimit headers -> access log
 
 It runs the Strawberry-built schema through graphql-core directly with cached documents
 and orjson, which measured 1.7x the throughput of Strawberry's own ASGI view
@@ -15,6 +16,7 @@ and orjson, which measured 1.7x the throughput of Strawberry's own ASGI view
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -32,12 +34,15 @@ from errors import (
     ClientError,
     Forbidden,
     GatewayError,
+    Throttled,
     Unauthenticated,
 )
+from metering.cost import CostPlan
+from metering.meter import Meter, MeterRefusal
 from observability.logging import get_logger
 from observability.request_id import bind_request_id, request_id_from_header
 from resolvers.context import RequestContext
-from server.documents import DocumentCache
+from server.documents import DocumentCache, PreparedDocument
 from server.responses import error_entry, format_graphql_error, send_bytes, send_json
 from settings import Settings
 
@@ -69,8 +74,10 @@ class GraphQLEndpoint:
         api: CredentialsApi,
         settings: Settings,
         graphiql_page: bytes | None,
+        meter: Meter,
     ) -> None:
         self._schema = schema
+        self._meter = meter
         self._documents = documents
         self._authenticator = authenticator
         self._api = api
@@ -173,6 +180,13 @@ class GraphQLEndpoint:
             )
             raise RequestRefused(403, message, Forbidden.code)
 
+        cost_plan = self._cost_plan(prepared, operation_name)
+        debug = headers.get(b"x-cost-debug") == b"fields"
+        try:
+            charge = await self._meter.charge(principal, cost_plan, variables, debug=debug)
+        except MeterRefusal as refusal:
+            return await self._refuse_cost(send, refusal, request_id, log)
+
         assert prepared.document is not None
         result = execute(
             self._schema,
@@ -183,6 +197,8 @@ class GraphQLEndpoint:
         )
         if not isinstance(result, ExecutionResult):
             result = await result
+        report = await self._meter.settle(principal, charge, result.data)
+        log["cost"] = report.actual
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             payload["errors"] = [self._error(error, request_id) for error in result.errors]
@@ -190,8 +206,42 @@ class GraphQLEndpoint:
             log["error_codes"] = sorted({e["extensions"]["code"] for e in payload["errors"]})
         else:
             log["outcome"] = "ok"
-        await send_bytes(send, 200, orjson.dumps(payload), request_id)
+        payload["extensions"] = {"cost": report.extension()}
+        await send_bytes(send, 200, orjson.dumps(payload), request_id, headers=report.headers())
         return 200
+
+    def _cost_plan(self, prepared: PreparedDocument, operation_name: str | None) -> CostPlan:
+        """The operation's cost structure, analysed once per document and operation."""
+        key = ("cost", operation_name)
+        plan = prepared.analyses.get(key)
+        if plan is None:
+            assert prepared.document is not None
+            plan = prepared.analyses[key] = self._meter.model.plan(
+                prepared.document, operation_name
+            )
+        return plan
+
+    async def _refuse_cost(
+        self, send: Send, refusal: MeterRefusal, request_id: str, log: dict[str, Any]
+    ) -> int:
+        error = refusal.error
+        extra_headers = refusal.report.headers()
+        if isinstance(error, Throttled):
+            status = 429
+            log["outcome"] = "throttled"
+            extra_headers.append(
+                (b"retry-after", str(max(1, math.ceil(error.retry_after))).encode())
+            )
+        else:
+            status = 400
+            log["outcome"] = "rejected"
+        log["cost"] = refusal.report.requested
+        body = {
+            "errors": [error_entry(error.public_message, error.code, request_id)],
+            "extensions": {"cost": refusal.report.extension()},
+        }
+        await send_json(send, status, body, request_id, headers=extra_headers)
+        return status
 
     async def _authenticate(self, scope: Scope) -> Principal:
         raw_key = extract_api_key(scope["headers"])
