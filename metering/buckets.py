@@ -34,6 +34,7 @@ __all__ = [
     "ThrottleStatus",
     "Verdict",
     "month_key",
+    "next_month_start",
 ]
 
 
@@ -56,6 +57,13 @@ class Admission:
     status: ThrottleStatus
     retry_after: float  # seconds until the bucket holds the requested cost (if throttled)
     quota_used: int  # cost points used this month, this request's charge included
+
+
+def next_month_start(now: float | None = None) -> datetime:
+    """When the quota period after the current one starts."""
+    moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    return datetime(year, month, 1, tzinfo=UTC)
 
 
 def month_key(now: float | None = None) -> str:

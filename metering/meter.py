@@ -15,12 +15,11 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from auth.principal import Principal
 from errors import CostLimitExceeded, QuotaExceeded, Throttled
-from metering.buckets import BucketStore, ThrottleStatus, Verdict
+from metering.buckets import BucketStore, ThrottleStatus, Verdict, next_month_start
 from metering.cost import CostModel, CostPlan, FieldPrice
 from metering.plans import Plan, PlanCatalog
 
@@ -153,6 +152,4 @@ class Meter:
 
 
 def _seconds_to_next_month() -> float:
-    now = datetime.now(UTC)
-    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
-    return datetime(year, month, 1, tzinfo=UTC).timestamp() - time.time()
+    return next_month_start().timestamp() - time.time()

@@ -3,7 +3,7 @@
 Built by the GraphQL endpoint once per request and passed as graphql-core's
 ``context_value``; resolvers read it as ``info.context``::
 
-    context = RequestContext(principal, api, settings)
+    context = RequestContext(principal, api, settings, meter)
     context.loaders.badge(42)
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from auth.principal import Principal
 from backend.api import CredentialsApi
+from metering.meter import Meter
 from resolvers.loaders import Loaders
 from settings import Settings
 
@@ -18,12 +19,15 @@ __all__ = ["RequestContext"]
 
 
 class RequestContext:
-    __slots__ = ("_loaders", "api", "principal", "settings")
+    __slots__ = ("_loaders", "api", "meter", "principal", "settings")
 
-    def __init__(self, principal: Principal, api: CredentialsApi, settings: Settings) -> None:
+    def __init__(
+        self, principal: Principal, api: CredentialsApi, settings: Settings, meter: Meter
+    ) -> None:
         self.principal = principal
         self.api = api
         self.settings = settings
+        self.meter = meter
         self._loaders: Loaders | None = None
 
     @property

@@ -12,12 +12,14 @@ from datetime import date, datetime
 from typing import Any, Self
 
 import strawberry
-from strawberry.federation.schema_directives import ListSize
+from strawberry.federation.schema_directives import Cost, ListSize
 from strawberry.types import Info
 
 from errors import NotFound
+from metering.buckets import next_month_start
 from resolvers.context import RequestContext
 from resolvers.ids import parse_badge_id, parse_credential_id
+from schema.metering import Quota, RateLimit
 from schema.scalars import BadgeLevel, BadgeStatus, CredentialStatus
 
 __all__ = [
@@ -214,6 +216,34 @@ class Company:
 class Viewer:
     company: Company = strawberry.field(description="The company the API key belongs to.")
     organization_id: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Your cost bucket, read without spending.", directives=[Cost(weight=0)]
+    )
+    async def rate_limit(self, info: Info[RequestContext, None]) -> RateLimit:
+        meter, principal = info.context.meter, info.context.principal
+        plan = meter.plan_for(principal)
+        status, _ = await meter.store.peek(principal.company_id, plan)
+        return RateLimit(
+            maximum_available=status.maximum_available,
+            currently_available=int(status.currently_available),
+            restore_rate=status.restore_rate,
+            max_operation_cost=plan.max_operation_cost,
+        )
+
+    @strawberry.field(
+        description="Your monthly quota, read without spending.", directives=[Cost(weight=0)]
+    )
+    async def quota(self, info: Info[RequestContext, None]) -> Quota:
+        meter, principal = info.context.meter, info.context.principal
+        plan = meter.plan_for(principal)
+        _, used = await meter.store.peek(principal.company_id, plan)
+        return Quota(
+            limit=plan.monthly_quota,
+            used=used,
+            remaining=max(0, plan.monthly_quota - used),
+            resets_at=next_month_start(),
+        )
 
     @strawberry.field(description="The company's organization: its public profile.")
     async def organization(self, info: Info[RequestContext, None]) -> Organization:

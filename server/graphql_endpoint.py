@@ -191,7 +191,7 @@ class GraphQLEndpoint:
         result = execute(
             self._schema,
             prepared.document,
-            context_value=RequestContext(principal, self._api, self._settings),
+            context_value=RequestContext(principal, self._api, self._settings, self._meter),
             variable_values=variables,
             operation_name=operation_name,
         )
