@@ -2,20 +2,38 @@
 
 The executable schema is a federation subgraph; partners should not have to read
 federation plumbing (``_entities``, ``_Any``, ``@link``), so the published SDL leaves
-it out. The subgraph SDL, with its directives, is :func:`subgraph_sdl`::
+it out. It keeps the cost directives (``@cost``, ``@listSize``, after the IBM GraphQL
+cost specification), so partners and their tools can price an operation before sending
+it. The subgraph SDL, with its federation directives, is :func:`subgraph_sdl`::
 
     partner_sdl(build_schema())  # "type Query { viewer: Viewer! ..."
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from graphql import (
+    BooleanValueNode,
+    ConstArgumentNode,
+    ConstDirectiveNode,
+    ConstListValueNode,
+    ConstValueNode,
+    DefinitionNode,
     GraphQLObjectType,
     GraphQLSchema,
+    IntValueNode,
+    NameNode,
+    ObjectTypeDefinitionNode,
+    StringValueNode,
+    parse,
+    print_ast,
     print_schema,
     specified_directives,
 )
 from strawberry.federation import Schema
+from strawberry.federation.schema_directives import Cost, ListSize
 
 __all__ = ["partner_sdl", "subgraph_sdl"]
 
@@ -46,7 +64,98 @@ def partner_sdl(schema: Schema) -> str:
         types=types,
         directives=specified_directives,
     )
-    return print_schema(clean) + "\n"
+    return _with_cost_directives(print_schema(clean), full)
+
+
+COST_DIRECTIVES = '''"""
+The cost of a field (IBM GraphQL cost specification): the points it adds per item.
+"""
+directive @cost(weight: Int!) on
+  | ARGUMENT_DEFINITION
+  | ENUM
+  | FIELD_DEFINITION
+  | INPUT_FIELD_DEFINITION
+  | OBJECT
+  | SCALAR
+
+"""
+The size of a list field: an argument that slices it, or an assumed size; `sizedFields`
+names the child lists (a connection's `edges` and `nodes`) that the size applies to.
+"""
+directive @listSize(
+  assumedSize: Int
+  slicingArguments: [String!]
+  sizedFields: [String!]
+  requireOneSlicingArgument: Boolean = true
+) on FIELD_DEFINITION
+'''
+
+
+def _value(value: Any) -> ConstValueNode:
+    if isinstance(value, bool):
+        return BooleanValueNode(value=value)
+    if isinstance(value, int):
+        return IntValueNode(value=str(value))
+    if isinstance(value, list):
+        return ConstListValueNode(values=tuple(_value(item) for item in value))
+    return StringValueNode(value=str(value))
+
+
+def _directive(name: str, arguments: dict[str, Any]) -> ConstDirectiveNode:
+    return ConstDirectiveNode(
+        name=NameNode(value=name),
+        arguments=tuple(
+            ConstArgumentNode(name=NameNode(value=key), value=_value(value))
+            for key, value in arguments.items()
+            if value is not None
+        ),
+    )
+
+
+def _cost_directives(definition: Any) -> tuple[ConstDirectiveNode, ...]:
+    strawberry = (getattr(definition, "extensions", None) or {}).get("strawberry-definition")
+    found = []
+    for directive in getattr(strawberry, "directives", None) or ():
+        if isinstance(directive, Cost):
+            found.append(_directive("cost", {"weight": directive.weight}))
+        elif isinstance(directive, ListSize):
+            found.append(
+                _directive(
+                    "listSize",
+                    {
+                        "assumedSize": directive.assumed_size,
+                        "slicingArguments": directive.slicing_arguments,
+                        "sizedFields": directive.sized_fields,
+                    },
+                )
+            )
+    return tuple(found)
+
+
+def _with_cost_directives(sdl: str, schema: GraphQLSchema) -> str:
+    document = parse(sdl)
+    definitions: list[DefinitionNode] = []
+    for definition in document.definitions:
+        type_ = (
+            schema.get_type(definition.name.value)
+            if isinstance(definition, ObjectTypeDefinitionNode)
+            else None
+        )
+        if isinstance(definition, ObjectTypeDefinitionNode) and isinstance(
+            type_, GraphQLObjectType
+        ):
+            fields = tuple(
+                replace(node, directives=_cost_directives(type_.fields.get(node.name.value)))
+                for node in definition.fields or ()
+            )
+            definitions.append(
+                replace(definition, directives=_cost_directives(type_), fields=fields)
+            )
+        else:
+            definitions.append(definition)
+    return (
+        COST_DIRECTIVES + "\n" + print_ast(replace(document, definitions=tuple(definitions))) + "\n"
+    )
 
 
 def subgraph_sdl(schema: Schema) -> str:
