@@ -16,7 +16,7 @@ COPY storage ./storage
 COPY observability ./observability
 COPY server ./server
 COPY cli ./cli
-COPY sample_backend ./sample_backend
+# The sample backend (and its fault-injection admin API) stays out of the production image.
 RUN /opt/venv/bin/pip install --upgrade pip && /opt/venv/bin/pip install .
 
 FROM python:3.11.7-slim-bookworm AS runtime

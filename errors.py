@@ -6,6 +6,7 @@ GraphQL error by :func:`error_code` and :func:`public_message`::
     GatewayError                      INTERNAL_SERVER_ERROR
     ├── ClientError                   the caller must change something
     │   ├── Unauthenticated           UNAUTHENTICATED (HTTP 401)
+    │   ├── TooManyFailedAuthentications  TOO_MANY_FAILED_AUTHENTICATIONS (HTTP 429)
     │   ├── Forbidden                 FORBIDDEN
     │   ├── NotFound                  NOT_FOUND
     │   ├── BadUserInput              BAD_USER_INPUT
@@ -16,9 +17,9 @@ GraphQL error by :func:`error_code` and :func:`public_message`::
         ├── BackendUnavailable        BACKEND_UNAVAILABLE (refused, reset, 5xx, 429, bad JSON)
         ├── BackendTimeout            BACKEND_TIMEOUT
         └── BackendRejected           a 4xx the gateway did not expect: INTERNAL_SERVER_ERROR
-            ├── BackendValidationError  400 with DRF field errors (becomes userErrors)
+            ├── BackendValidationError  400 with DRF field errors (mutations: userErrors)
             ├── BackendNotFound         404: NOT_FOUND
-            └── BackendConflict         409
+            └── BackendConflict         409 (revokeCredential: a userError)
 
 GraphQL's own failures have codes of their own: ``GRAPHQL_PARSE_FAILED``,
 ``GRAPHQL_VALIDATION_FAILED``, and ``BAD_USER_INPUT`` for variables that do not fit.
@@ -29,6 +30,7 @@ is what a partner reads.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from graphql import GraphQLError
@@ -56,6 +58,9 @@ __all__ = [
     "public_message",
 ]
 
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+_MAX_MESSAGE = 300
+
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
@@ -81,6 +86,20 @@ class ClientError(GatewayError):
 class Unauthenticated(ClientError):
     code = "UNAUTHENTICATED"
     default_message = "A valid API key is required."
+
+
+class TooManyFailedAuthentications(ClientError):
+    """Too many refused keys from one client address: keys cannot be guessed online.
+
+    ``retry_after`` (seconds) becomes the ``Retry-After`` header of the 429.
+    """
+
+    code = "TOO_MANY_FAILED_AUTHENTICATIONS"
+    default_message = "Too many failed authentications from your address. Retry later."
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__()
 
 
 class Forbidden(ClientError):
@@ -157,10 +176,11 @@ class BackendRejected(BackendError):
 
 
 class BackendValidationError(BackendRejected):
-    """A 400 with DRF's field errors, e.g. ``{"recipient": {"email": ["Enter a valid..."]}}``."""
+    """A 400 with DRF's field errors, e.g. ``{"recipient": {"email": ["Enter a valid..."]}}``.
 
-    code = "BAD_USER_INPUT"
-    default_message = "Invalid input."
+    Mutations turn it into ``userErrors``; anywhere else the gateway sent a request the
+    backend refused, which is the gateway's fault, not the partner's.
+    """
 
     def __init__(self, field_errors: dict[str, Any]) -> None:
         self.field_errors = field_errors
@@ -176,8 +196,7 @@ class BackendNotFound(BackendRejected):
 
 
 class BackendConflict(BackendRejected):
-    code = "CONFLICT"
-    default_message = "Conflict."
+    """A 409; the mutation that expects it (revoking twice) answers a userError."""
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(409, detail)
@@ -219,4 +238,7 @@ def graphql_error_message(error: GraphQLError) -> str:
     original = error.original_error
     if original is not None and not isinstance(original, GraphQLError):
         return public_message(original)
-    return error.message if error.path is None else GatewayError.default_message
+    if error.path is not None:
+        return GatewayError.default_message
+    # About the caller's own variables; no schema hints, and never a page of input back.
+    return _SUGGESTION.sub("", error.message)[:_MAX_MESSAGE]

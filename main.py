@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -23,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from auth.authenticator import Authenticator
 from backend.api import CredentialsApi
 from backend.client import BackendClient
-from metering.buckets import InProcessBucketStore
+from metering.buckets import BucketStore, InProcessBucketStore, RedisBucketStore
 from metering.cost import CostModel
 from metering.limits import OperationLimits, operation_limit_rules
 from metering.meter import Meter
@@ -81,9 +82,15 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
     database = Database.from_settings(settings)
     backend = BackendClient(settings)
     authenticator = Authenticator.from_settings(database, settings)
+    redis = Redis.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
+    buckets: BucketStore = (
+        InProcessBucketStore()
+        if redis is None
+        else RedisBucketStore(redis, prefix=f"{settings.redis_prefix}:")
+    )
     meter = Meter(
         CostModel(schema._schema, default_list_size=settings.default_list_size),
-        InProcessBucketStore(),
+        buckets,
         PlanCatalog.default(),
     )
     endpoint = GraphQLEndpoint(
@@ -130,6 +137,9 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
             await authenticator.flush_last_used()
+            await buckets.close()
+            if redis is not None:
+                await redis.aclose()
             await backend.close()
             await database.dispose()
             log.info("gateway stopped")

@@ -2,10 +2,13 @@
 
 ::
 
-    gateway serve --host 0.0.0.0 --port 8000
+    gateway serve --host 0.0.0.0 --port 8000 [--workers 4]
 
 uvicorn builds the app with ``main.create_app()``; it logs through our structlog setup
-(``log_config=None``), trusts proxy headers and sends no ``Server`` header.
+(``log_config=None``), trusts proxy headers and sends no ``Server`` header. Several
+workers share nothing in memory, so they need Redis for the state that must be shared
+(cost buckets, quotas, failed-authentication counts, key revocations): without
+``GATEWAY_REDIS_URL`` more than one worker is refused rather than under-counted.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ __all__ = ["APP_FACTORY", "run_gateway", "serve"]
 APP_FACTORY = "main:create_app"
 
 
-def run_gateway(host: str, port: int) -> None:
+def run_gateway(host: str, port: int, workers: int = 1) -> None:
     """Serve the gateway in the foreground until interrupted."""
     import uvicorn  # noqa: PLC0415 - only the serving commands pay for importing it
 
@@ -36,6 +39,7 @@ def run_gateway(host: str, port: int) -> None:
             factory=True,
             host=host,
             port=port,
+            workers=workers,
             loop="uvloop" if find_spec("uvloop") else "asyncio",
             http="httptools" if find_spec("httptools") else "h11",
             log_config=None,
@@ -53,12 +57,22 @@ def serve(
         int | None,
         typer.Option("--port", min=1, max=65535, help="Default: GATEWAY_PORT.", show_default=False),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", min=1, help="Worker processes; more than 1 needs Redis."),
+    ] = 1,
 ) -> None:
     """Serve the partner GraphQL API."""
     settings = load_settings_or_exit()
+    if workers > 1 and settings.redis_url is None:
+        fail(
+            f"Refusing to start {workers} workers without GATEWAY_REDIS_URL: each would keep "
+            "its own cost buckets and quotas, and partners would get up to "
+            f"{workers} times their plan."
+        )
     try:
         if asyncio.run(ensure_schema(settings.database_url)):
             typer.echo("Created the database schema.", err=True)
     except SchemaError as exc:
         fail(str(exc))
-    run_gateway(host or settings.host, port or settings.port)
+    run_gateway(host or settings.host, port or settings.port, workers)

@@ -89,10 +89,16 @@ async def issue_credential(
         return IssueCredentialPayload(
             credential=None, user_errors=[user_error(["input", "idempotencyKey"], message)]
         )
-    if await context.loaders.badge(badge_id) is None:
+    badge = await context.loaders.badge(badge_id)
+    if badge is None:
         return IssueCredentialPayload(
             credential=None,
             user_errors=[user_error(["input", "badgeId"], "Badge not found.", NOT_FOUND)],
+        )
+    if badge.get("status") != "published":
+        message = "Only published badges can be issued; this one is " + str(badge.get("status"))
+        return IssueCredentialPayload(
+            credential=None, user_errors=[user_error(["input", "badgeId"], message + ".")]
         )
     try:
         record = await context.api.create_credential(
@@ -104,7 +110,28 @@ async def issue_credential(
             credential=None,
             user_errors=user_errors_from_drf(error.field_errors, ISSUE_CREDENTIAL_FIELDS),
         )
+    if not _is_replay_of(record, input, badge_id, context.organization_id):
+        # The backend replayed an earlier issue made with this key for other input.
+        message = "This idempotencyKey was already used to issue a different credential."
+        return IssueCredentialPayload(
+            credential=None,
+            user_errors=[
+                user_error(["input", "idempotencyKey"], message, "IDEMPOTENCY_KEY_REUSED")
+            ],
+        )
     return IssueCredentialPayload(credential=Credential.from_backend(record), user_errors=[])
+
+
+def _is_replay_of(
+    record: dict[str, Any], input: IssueCredentialInput, badge_id: int, organization_id: int
+) -> bool:
+    """Whether the backend's answer is the credential this input asked for."""
+    return (
+        record.get("organization") == organization_id
+        and record.get("badge") == badge_id
+        and str(record.get("recipient", {}).get("email", "")).lower()
+        == input.recipient.email.lower()
+    )
 
 
 async def revoke_credential(

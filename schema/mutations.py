@@ -43,7 +43,9 @@ class RecipientInput:
 
 @strawberry.input(description="What to issue, to whom.")
 class IssueCredentialInput:
-    badge_id: strawberry.ID = strawberry.field(description="A published badge of yours.")
+    badge_id: strawberry.ID = strawberry.field(
+        description="A published badge of yours (draft and archived ones are refused)."
+    )
     recipient: RecipientInput = strawberry.field(description="Who receives it.")
     issued_on: date | None = strawberry.field(default=None, description="Defaults to today.")
     expires_on: date | None = strawberry.field(
@@ -59,7 +61,8 @@ class IssueCredentialInput:
         default=None,
         description=(
             "Any unique string up to 200 characters. Retrying with the same key within "
-            "24 hours returns the first result instead of issuing twice."
+            "24 hours returns the first result instead of issuing twice; reusing it for "
+            "different input is refused (IDEMPOTENCY_KEY_REUSED)."
         ),
     )
 

@@ -3,7 +3,8 @@
 Partners send the same few operations again and again: parsing and validating each
 once per process, not once per request, is most of what makes the endpoint fast. The
 validation rules are built once here, so the cache is never defeated by fresh rule
-objects. Invalid documents are cached too, with their errors::
+objects. Invalid documents are cached too, with their errors; documents longer than
+``max_cached_query`` characters are never cached, which bounds the cache's memory::
 
     documents = DocumentCache(schema, hide_suggestions=True)
     prepared = documents.prepare("{ viewer { company { name } } }")
@@ -67,10 +68,12 @@ class DocumentCache:
         max_tokens: int = 10_000,
         hide_suggestions: bool = True,
         extra_rules: Sequence[type[ASTValidationRule]] = (),
+        max_cached_query: int = 16_384,
     ) -> None:
         self._schema = schema
         self._rules = (*specified_rules, *extra_rules)
         self._max_size = max_size
+        self._max_cached_query = max_cached_query
         self._max_tokens = max_tokens
         self._hide_suggestions = hide_suggestions
         self._cache: OrderedDict[str, PreparedDocument] = OrderedDict()
@@ -81,6 +84,11 @@ class DocumentCache:
             self._cache.move_to_end(query)
             return cached
         prepared = self._prepare(query)
+        if len(query) > self._max_cached_query:
+            # Real operations are small; a huge one (padded with comments, say) is
+            # prepared but not kept, so the cache's memory stays bounded by
+            # max_size * max_cached_query characters whatever partners send.
+            return prepared
         self._cache[query] = prepared
         if len(self._cache) > self._max_size:
             self._cache.popitem(last=False)

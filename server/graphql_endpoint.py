@@ -51,6 +51,7 @@ __all__ = ["GraphQLEndpoint"]
 access_log = get_logger("gateway.access")
 error_log = get_logger("gateway.errors")
 
+_MAX_OPERATION_NAME = 128
 _SCOPE_FOR_OPERATION = {OperationType.QUERY: "read", OperationType.MUTATION: "write"}
 _WWW_AUTHENTICATE = ((b"www-authenticate", b'Bearer realm="partner-api"'),)
 
@@ -300,8 +301,12 @@ def _parse_body(body: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
         raise RequestRefused(400, "The body must have a `query` string.")
     if variables is not None and not isinstance(variables, dict):
         raise RequestRefused(400, "`variables` must be a JSON object.")
-    if operation_name is not None and not isinstance(operation_name, str):
-        raise RequestRefused(400, "`operationName` must be a string.")
+    if operation_name is not None and (
+        not isinstance(operation_name, str) or len(operation_name) > _MAX_OPERATION_NAME
+    ):
+        raise RequestRefused(
+            400, f"`operationName` must be a string of at most {_MAX_OPERATION_NAME} characters."
+        )
     return query, variables, operation_name
 
 

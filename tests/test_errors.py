@@ -31,7 +31,9 @@ def test_backend_details_stay_in_logs() -> None:
     assert "10.0.0.5" in str(error)
     assert public_message(error) == BackendUnavailable.default_message
     assert public_message(KeyError("internal_meta")) == GatewayError.default_message
-    assert BackendValidationError({"internal_meta": ["bad"]}).public_message == "Invalid input."
+    assert BackendValidationError({"internal_meta": ["bad"]}).public_message == (
+        "Internal server error."
+    )
 
 
 def test_resolver_errors_map_through_their_original_exception() -> None:
@@ -48,3 +50,13 @@ def test_variable_coercion_errors_are_the_callers_input() -> None:
     error = GraphQLError("Variable '$n' has invalid value", original_error=inner)
     assert graphql_error_code(error) == "BAD_USER_INPUT"
     assert graphql_error_message(error) == "Variable '$n' has invalid value"
+
+
+def test_variable_errors_carry_no_suggestions_and_no_pages_of_input() -> None:
+    error = GraphQLError(
+        "Variable '$s' got invalid value 'PUBLISHE'; Value 'PUBLISHE' does not exist in "
+        "'BadgeStatus' enum. Did you mean the enum value 'PUBLISHED'?" + "x" * 1000
+    )
+    message = graphql_error_message(error)
+    assert "Did you mean" not in message
+    assert len(message) <= 300

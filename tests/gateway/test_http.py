@@ -98,6 +98,11 @@ def test_parse_and_validation_failures_have_their_codes_and_no_suggestions(
     assert "Did you mean" not in invalid.text
     variables = gateway.post("query($n: Int!) { badges(first: $n) { totalCount } }", {"n": "many"})
     assert error_codes(variables) == ["BAD_USER_INPUT"]
+    enum = gateway.post(
+        "query($s: BadgeStatus) { badges(status: $s) { totalCount } }", {"s": "PUBLISHE"}
+    )
+    assert error_codes(enum) == ["BAD_USER_INPUT"]
+    assert "Did you mean" not in enum.text
 
 
 def test_graphiql_loads_in_a_browser_without_a_key(gateway: Gateway) -> None:

@@ -174,3 +174,49 @@ def test_a_read_only_key_may_not_mutate(gateway: Gateway, gateway_backend: Sampl
         r for r in gateway_backend.recorded_requests() if r["request_id"] == "read-only-mutation"
     ]
     assert data(gateway.post("{ viewer { company { name } } }", key="org1_read"))
+
+
+def test_only_published_badges_can_be_issued(
+    gateway: Gateway, gateway_backend: SampleBackend
+) -> None:
+    draft = all_backend_results(gateway_backend, "/api/v1/badges/", organization=1, status="draft")[
+        0
+    ]
+    result = data(
+        gateway.post(
+            ISSUE, {"input": {"badgeId": str(draft["id"]), "recipient": {"email": _email()}}}
+        )
+    )
+    [error] = result["issueCredential"]["userErrors"]
+    assert error["field"] == ["input", "badgeId"] and error["code"] == "BAD_USER_INPUT"
+    assert "published" in error["message"]
+
+
+def test_an_idempotency_key_reused_for_other_input_is_refused(
+    gateway: Gateway, gateway_backend: SampleBackend
+) -> None:
+    badge = _published_badge(gateway_backend)
+    key = "reused-" + _email()
+    first = data(
+        gateway.post(
+            ISSUE,
+            {"input": {"badgeId": badge, "recipient": {"email": _email()}, "idempotencyKey": key}},
+        )
+    )
+    assert first["issueCredential"]["credential"]
+    other = data(
+        gateway.post(
+            ISSUE,
+            {"input": {"badgeId": badge, "recipient": {"email": _email()}, "idempotencyKey": key}},
+        )
+    )
+    assert other["issueCredential"] == {
+        "credential": None,
+        "userErrors": [
+            {
+                "field": ["input", "idempotencyKey"],
+                "message": "This idempotencyKey was already used to issue a different credential.",
+                "code": "IDEMPOTENCY_KEY_REUSED",
+            }
+        ],
+    }

@@ -55,3 +55,11 @@ def test_operation_type_needs_a_name_when_there_are_several() -> None:
     assert prepared.operation_type(None) is None
     assert prepared.operation_type("B") is OperationType.QUERY
     assert prepared.operation_type("C") is None
+
+
+def test_huge_documents_are_prepared_but_never_cached() -> None:
+    cache = DocumentCache(SCHEMA, max_cached_query=100)
+    padded = "{ hello }\n#" + "x" * 1000
+    first = cache.prepare(padded)
+    assert first.errors == ()
+    assert cache.prepare(padded) is not first
