@@ -92,21 +92,34 @@ def configure_logging(settings: Settings) -> None:
         renderer = structlog.dev.ConsoleRenderer(colors=False)
     else:
         renderer = structlog.processors.JSONRenderer(serializer=_orjson_dumps)
+    shared: list[Any] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_request_id,
+        structlog.processors.format_exc_info,
+        _redact_event,  # after format_exc_info, so tracebacks are redacted too
+    ]
     structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _add_request_id,
-            structlog.processors.format_exc_info,
-            _redact_event,  # after format_exc_info, so tracebacks are redacted too
-            renderer,
-        ],
+        processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.WriteLoggerFactory(file=sys.stdout),
         cache_logger_on_first_use=True,
     )
-    # Libraries that log through the standard library go to the same stream.
-    logging.basicConfig(level=max(level, logging.WARNING), stream=sys.stdout, force=True)
+    # Libraries (uvicorn, aiohttp, SQLAlchemy, our stdlib loggers) go through the same
+    # processors: one format, request IDs and redaction for every line.
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(max(level, logging.WARNING))
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
 
 
 def get_logger(name: str) -> Any:

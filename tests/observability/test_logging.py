@@ -1,4 +1,13 @@
-from observability.logging import REDACTED, redact
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from observability.logging import REDACTED, configure_logging, redact
+from observability.request_id import bind_request_id
+from settings import Settings
 
 
 def test_api_keys_bearer_tokens_and_jwts_are_redacted_inside_text() -> None:
@@ -15,3 +24,33 @@ def test_secret_named_entries_are_redacted_in_nested_mappings() -> None:
         "headers": {"Authorization": REDACTED, "accept": "json"},
         "items": [{"password": REDACTED}],
     }
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_standard_library_lines_are_json_with_the_request_id_and_redacted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = Settings(backend_username="u", backend_password="p", key_pepper="x" * 32)
+    configure_logging(settings)
+    token = bind_request_id("req-123")
+    try:
+        logging.getLogger("aiohttp.client").warning(
+            "retrying with Bearer eyJabcdefgh.eyJabcdefgh.sig for cgw_abcdefghijkl_secret12"
+        )
+    finally:
+        token.var.reset(token)
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert line["request_id"] == "req-123"
+    assert line["logger"] == "aiohttp.client"
+    assert line["level"] == "warning"
+    assert "eyJ" not in line["event"] and "cgw_" not in line["event"]
