@@ -61,6 +61,8 @@ MARGIN_FRACTION: Final = 0.25
 #: Used when a token's lifetime cannot be read: renew this often, and rely on the
 #: client's re-authenticating retry after a 401 in between.
 _FALLBACK_LIFETIME: Final = 60.0
+# After the backend refuses the service account, wait this long before trying again.
+LOGIN_REFUSED_BACKOFF: Final = 10.0
 
 #: ``send(path, json_body)``: an unauthenticated POST returning the decoded JSON body, or
 #: raising the client's typed errors (``BackendRejected`` for a 4xx, ...).
@@ -119,6 +121,8 @@ class TokenManager:
         "_access_expires_at",
         "_clock",
         "_header",
+        "_login_refused_status",
+        "_login_refused_until",
         "_margin",
         "_password",
         "_refresh_expires_at",
@@ -149,6 +153,8 @@ class TokenManager:
         self._refresh_token: str | None = None
         self._refresh_expires_at = -math.inf
         self._task: asyncio.Task[str] | None = None
+        self._login_refused_until = -math.inf
+        self._login_refused_status = 401
         self.logins = 0
         self.refreshes = 0
 
@@ -239,6 +245,10 @@ class TokenManager:
                 header = self._accept(data)
                 self.refreshes += 1
                 return header
+        if self._clock() < self._login_refused_until:
+            # A refused login is remembered briefly: probes and partner traffic must not
+            # turn into a stream of failed logins that could lock the service account.
+            raise BackendRejected(self._login_refused_status, "service-account login rejected")
         try:
             data = await self._send(
                 LOGIN_PATH,
@@ -248,6 +258,8 @@ class TokenManager:
             # Bad service-account credentials are the gateway's misconfiguration: never a
             # partner's "invalid input" or "not found", whatever the status.
             logger.error("backend rejected the service-account login (%s)", exc.status)
+            self._login_refused_until = self._clock() + LOGIN_REFUSED_BACKOFF
+            self._login_refused_status = exc.status
             raise BackendRejected(exc.status, "service-account login rejected") from None
         header = self._accept(data)
         self.logins += 1

@@ -450,6 +450,10 @@ async def test_wrong_password(make_client: MakeClient, backend: SampleBackend) -
     assert "not-the-password" not in str(caught.value)
     assert [c.status for c in recorder.calls] == [401]  # no retry of a rejected login
     assert not await client.ping()
+    # Remembered for a while: probes and requests do not become a stream of failed logins.
+    with pytest.raises(BackendRejected):
+        await client.get(BADGE, {"id": 1})
+    assert [c.status for c in recorder.calls] == [401]
 
 
 @pytest.mark.usefixtures("clean_backend")
