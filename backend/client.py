@@ -68,6 +68,7 @@ from aiohttp import (
 from backend.retry import (
     CONNECT_TIMEOUT,
     CONNECTION_ERROR,
+    INVALID_JSON,
     READ_TIMEOUT,
     UNAUTHORIZED,
     backoff_delay,
@@ -102,7 +103,7 @@ _JSON: Final = "application/json"
 #: An error in the transport itself (bad URL, ...): neither a timeout nor a connection error.
 _CLIENT_ERROR: Final = "client_error"
 #: A 2xx whose body is not JSON.
-_INVALID_JSON: Final = "invalid_json"
+_INVALID_JSON: Final = INVALID_JSON
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from typing import Final
 __all__ = [
     "CONNECTION_ERROR",
     "CONNECT_TIMEOUT",
+    "INVALID_JSON",
     "READ_TIMEOUT",
     "RETRYABLE_REASONS",
     "RETRY_STATUSES",
@@ -46,6 +47,10 @@ CONNECTION_ERROR: Final = "connection_error"
 CONNECT_TIMEOUT: Final = "connect_timeout"
 READ_TIMEOUT: Final = "read_timeout"
 UNAUTHORIZED: Final = "unauthorized"
+#: A 2xx whose body is not JSON. A GET is not repeated (the answer would likely be the
+#: same broken one), but a keyed POST is: the write may have happened, and the backend
+#: replays the stored response for the same Idempotency-Key.
+INVALID_JSON: Final = "invalid_json"
 
 RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 
@@ -85,6 +90,8 @@ def should_retry(
     ``max_retries`` are made. ``idempotent`` is true when the request carries an
     ``Idempotency-Key`` (the backend then answers a repeat with the first response).
     """
+    if reason == INVALID_JSON:
+        return idempotent and method not in _SAFE_METHODS and retries_done < max_retries
     return (
         reason is not None
         and reason in RETRYABLE_REASONS

@@ -220,3 +220,28 @@ def test_an_idempotency_key_reused_for_other_input_is_refused(
             }
         ],
     }
+
+
+def test_a_garbled_answer_to_an_issue_is_retried_and_issues_once(
+    gateway: Gateway, gateway_backend: SampleBackend
+) -> None:
+    email = _email()
+    # The backend issues, then its answer arrives truncated: the gateway must ask again
+    # with the same Idempotency-Key and get the stored answer, not issue a second time.
+    gateway_backend.inject_fault("malformed_json", path="/api/v1/credentials/", method="POST")
+    try:
+        issued = data(
+            gateway.post(
+                ISSUE,
+                {
+                    "input": {
+                        "badgeId": _published_badge(gateway_backend),
+                        "recipient": {"email": email},
+                    }
+                },
+            )
+        )
+    finally:
+        gateway_backend.clear_faults()
+    assert issued["issueCredential"]["credential"]["recipient"]["email"] == email
+    assert data(gateway.post(COUNT, {"e": email}))["credentials"]["totalCount"] == 1
