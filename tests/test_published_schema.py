@@ -16,5 +16,8 @@ def test_the_published_sdl_carries_the_cost_directives() -> None:
     sdl = PUBLISHED.read_text()
     assert "directive @cost(weight: Int!)" in sdl
     assert "directive @listSize(" in sdl
-    assert 'badges(' in sdl and '@listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"])' in sdl
+    assert (
+        "badges(" in sdl
+        and '@listSize(slicingArguments: ["first"], sizedFields: ["edges", "nodes"])' in sdl
+    )
     assert "issueCredential(" in sdl and "@cost(weight: 10)" in sdl
