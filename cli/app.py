@@ -3,6 +3,8 @@
 ::
 
     gateway companies create --name "Acme Learning" --organization-id 1
+    gateway companies set-plan "Acme Learning" enterprise
+    gateway plans list
     gateway keys issue --company "Acme Learning"
     gateway db upgrade
     gateway serve
@@ -18,7 +20,7 @@ import sys
 
 import typer
 
-from cli import companies, db, keys
+from cli import companies, db, keys, plans
 from cli.demo import demo
 from cli.serve import serve
 
@@ -33,6 +35,7 @@ app = typer.Typer(
 )
 app.add_typer(companies.app, name="companies")
 app.add_typer(keys.app, name="keys")
+app.add_typer(plans.app, name="plans")
 app.add_typer(db.app, name="db")
 app.command("serve")(serve)
 app.command("demo")(demo)

@@ -4,6 +4,7 @@
 
     gateway companies create --name "Acme Learning" --organization-id 1 [--plan standard]
     gateway companies list --json
+    gateway companies set-plan "Acme Learning" enterprise
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import typer
 
 from cli.common import fail, load_settings_or_exit, open_database
 from cli.output import format_time, print_json, print_table
+from metering.plans import PlanCatalog, UnknownPlan
 from storage.records import CompanyRecord
 from storage.repositories import CompanyNameTaken, CompanyRepository
 
@@ -49,6 +51,7 @@ def create(
     name = name.strip()
     if not name:
         fail("The company name must not be empty.")
+    _check_plan(plan)
     settings = load_settings_or_exit()
 
     async def run() -> CompanyRecord:
@@ -68,6 +71,35 @@ def create(
             f"Created company {company.name!r} ({company.id}) for organization "
             f"{company.organization_id}, plan {company.plan}."
         )
+
+
+def _check_plan(plan: str) -> None:
+    try:
+        PlanCatalog.default().get(plan)
+    except UnknownPlan as exc:
+        fail(str(exc))
+
+
+@app.command("set-plan")
+def set_plan(
+    company: Annotated[str, typer.Argument(help="The company's id or name.")],
+    plan: Annotated[str, typer.Argument(help="A plan name (see `gateway plans list`).")],
+) -> None:
+    """Move a company to another plan; its buckets and quota carry on as they are."""
+    _check_plan(plan)
+    settings = load_settings_or_exit()
+
+    async def run() -> CompanyRecord:
+        async with open_database(settings) as database:
+            companies = CompanyRepository(database)
+            found = await companies.get_by_id_or_name(company)
+            if found is None:
+                fail(f"No company {company!r}.")
+            await companies.set_plan(found.id, plan)
+            return found
+
+    found = asyncio.run(run())
+    typer.echo(f"Company {found.name!r} ({found.id}) is now on plan {plan} (was {found.plan}).")
 
 
 @app.command("list")
