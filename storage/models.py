@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -32,6 +33,7 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "COMPANY_ID_PREFIX",
     "ApiKey",
+    "ApiKeyEvent",
     "Base",
     "Company",
     "UTCDateTime",
@@ -115,6 +117,27 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Rotation (a later issue): the key that replaced this one, and when this one stops working.
+    # Rotation: the key that replaced this one, and when this one stops working.
     successor_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"))
     grace_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiKeyEvent(Base):
+    """The audit trail of keys: issued, rotated, revoked, refused after rotation, peppers.
+
+    ``actor`` is who did it: a CLI user, ``partner:<key id>`` for self-service, or
+    ``gateway``. ``dedupe_key`` (unique) lets several processes record an event that must
+    happen once (a pepper version, a refusal per key per hour) without coordinating.
+    """
+
+    __tablename__ = "api_key_events"
+    __table_args__ = (Index("ix_api_key_events_company_id_at", "company_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    company_id: Mapped[str | None] = mapped_column(ForeignKey("companies.id"))
+    key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    detail: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)

@@ -11,10 +11,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
-from storage.models import ApiKey, Company
+from storage.models import ApiKey, ApiKeyEvent, Company
 
-__all__ = ["ApiKeyRecord", "CompanyRecord", "KeyWithCompany"]
+__all__ = [
+    "ApiKeyEventRecord",
+    "ApiKeyRecord",
+    "CompanyRecord",
+    "KeyEvent",
+    "KeyStatus",
+    "KeyWithCompany",
+    "NewKeyEvent",
+]
+
+
+class KeyStatus(StrEnum):
+    """Where a key is in its life. ``rotating``: it works until ``grace_ends_at``."""
+
+    ACTIVE = "active"
+    ROTATING = "rotating"
+    ROTATED = "rotated"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class KeyEvent(StrEnum):
+    """What the audit trail records."""
+
+    ISSUED = "issued"
+    ROTATED = "rotated"
+    REVOKED = "revoked"
+    REFUSED_AFTER_ROTATION = "refused_after_rotation"
+    PEPPER_ROTATED = "pepper_rotated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +101,15 @@ class ApiKeyRecord:
             grace_ends_at=row.grace_ends_at,
         )
 
-    def status(self, now: datetime) -> str:
-        """``"active"``, ``"revoked"`` or ``"expired"`` at ``now``."""
+    def status(self, now: datetime) -> KeyStatus:
+        """The key's status at ``now``; the first that applies of revoked, expired, rotated."""
         if self.revoked_at is not None and self.revoked_at <= now:
-            return "revoked"
+            return KeyStatus.REVOKED
         if self.expires_at is not None and self.expires_at <= now:
-            return "expired"
-        return "active"
+            return KeyStatus.EXPIRED
+        if self.grace_ends_at is not None:
+            return KeyStatus.ROTATED if self.grace_ends_at <= now else KeyStatus.ROTATING
+        return KeyStatus.ACTIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,3 +118,38 @@ class KeyWithCompany:
 
     key: ApiKeyRecord
     company: CompanyRecord
+
+
+@dataclass(frozen=True, slots=True)
+class NewKeyEvent:
+    """An event to record; ``dedupe_key`` makes a second recording of it a no-op."""
+
+    event: KeyEvent
+    actor: str
+    company_id: str | None = None
+    key_id: str | None = None
+    detail: str = ""
+    dedupe_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyEventRecord:
+    id: int
+    at: datetime
+    event: str
+    actor: str
+    company_id: str | None
+    key_id: str | None
+    detail: str
+
+    @classmethod
+    def from_row(cls, row: ApiKeyEvent) -> ApiKeyEventRecord:
+        return cls(
+            id=row.id,
+            at=row.at,
+            event=row.event,
+            actor=row.actor,
+            company_id=row.company_id,
+            key_id=row.key_id,
+            detail=row.detail,
+        )
