@@ -9,10 +9,12 @@ setting stops start-up with a :class:`SettingsError` naming the variable::
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from auth.peppers import MIN_PEPPER_LENGTH, parse_pepper_set
 
 __all__ = ["ENV_PREFIX", "Settings", "SettingsError", "load_settings"]
 
@@ -40,10 +42,19 @@ class Settings(BaseSettings):
     backend_pool_size: int = Field(100, ge=1)
     backend_token_refresh_margin: float = Field(30.0, ge=0)
 
-    # Storage and keys.
+    # Storage and keys. Exactly one pepper source: one pepper, a versioned set, or AWS.
     database_url: str = "sqlite+aiosqlite:///gateway.db"
-    key_pepper: SecretStr
+    key_pepper: SecretStr | None = None
+    key_peppers: SecretStr | None = None
+    key_pepper_secret_id: str | None = None
     key_cache_ttl: float = Field(1.0, ge=0, le=1.0)
+    key_flush_interval: float = Field(30.0, gt=0)
+    auth_failure_limit: int = Field(20, ge=1)
+    auth_failure_window: float = Field(60.0, gt=0)
+
+    # Redis (optional): instant key invalidation and shared failed-authentication counts.
+    redis_url: SecretStr | None = None
+    redis_prefix: str = Field("gateway", pattern=r"^[A-Za-z0-9:._-]{1,64}$")
 
     # The partner schema.
     max_page_size: int = Field(100, ge=1, le=100)
@@ -52,6 +63,13 @@ class Settings(BaseSettings):
     field_suggestions: bool = False
     max_body_bytes: int = Field(1_048_576, ge=1024)
     max_query_tokens: int = Field(10_000, ge=100)
+
+    # Metering: operation limits and cost (plans hold the per-company numbers).
+    max_depth: int = Field(12, ge=1)
+    max_aliases: int = Field(30, ge=0)
+    max_root_fields: int = Field(10, ge=1)
+    max_directives: int = Field(20, ge=0)
+    default_list_size: int = Field(10, ge=1)
 
     # Serving and logs.
     host: str = "127.0.0.1"
@@ -68,10 +86,42 @@ class Settings(BaseSettings):
 
     @field_validator("key_pepper")
     @classmethod
-    def _pepper_is_long_enough(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value()) < 16:
-            raise ValueError("must be at least 16 characters")
+    def _pepper_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_PEPPER_LENGTH:
+            raise ValueError(f"must be at least {MIN_PEPPER_LENGTH} characters")
         return value
+
+    @field_validator("key_peppers")
+    @classmethod
+    def _peppers_are_a_pepper_set(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_pepper_set(value.get_secret_value())  # its errors never quote a pepper
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_is_redis(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _one_pepper_source(self) -> Self:
+        sources = [self.key_pepper, self.key_peppers, self.key_pepper_secret_id]
+        given = sum(source is not None for source in sources)
+        if given == 0:
+            raise ValueError(
+                f"{ENV_PREFIX}KEY_PEPPER is required (or {ENV_PREFIX}KEY_PEPPERS, "
+                f"or {ENV_PREFIX}KEY_PEPPER_SECRET_ID)"
+            )
+        if given > 1:
+            raise ValueError(
+                f"set only one of {ENV_PREFIX}KEY_PEPPER, {ENV_PREFIX}KEY_PEPPERS and "
+                f"{ENV_PREFIX}KEY_PEPPER_SECRET_ID"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -88,7 +138,10 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = ENV_PREFIX + str(error["loc"][0]).upper() if error["loc"] else "settings"
+            if not error["loc"]:  # a rule over several settings names them itself
+                problems.append(error["msg"].removeprefix("Value error, "))
+                continue
+            name = ENV_PREFIX + str(error["loc"][0]).upper()
             reason = "is required" if error["type"] == "missing" else error["msg"]
             problems.append(f"{name} {reason}")
         raise SettingsError("Invalid settings: " + "; ".join(problems)) from None

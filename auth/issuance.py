@@ -17,7 +17,7 @@ from datetime import datetime
 from auth.api_keys import generate_api_key, hash_api_key
 from auth.scopes import DEFAULT_SCOPES, parse_scopes
 from storage.records import ApiKeyRecord
-from storage.repositories import ApiKeyRepository
+from storage.repositories import SYSTEM_ACTOR, ApiKeyRepository
 
 __all__ = ["IssuedKey", "issue_api_key"]
 
@@ -38,8 +38,12 @@ async def issue_api_key(
     scopes: Iterable[str] = DEFAULT_SCOPES,
     pepper_version: int = 1,
     expires_at: datetime | None = None,
+    actor: str = SYSTEM_ACTOR,
 ) -> IssuedKey:
-    """Create and store a key; raises ``ValueError`` for an unknown scope or no scope."""
+    """Create and store a key (and its ``issued`` event, by ``actor``).
+
+    Raises ``ValueError`` for an unknown scope or no scope.
+    """
     valid = parse_scopes(scopes)
     if not valid:
         raise ValueError("A key needs at least one scope.")
@@ -52,5 +56,6 @@ async def issue_api_key(
         scopes=valid,
         pepper_version=pepper_version,
         expires_at=expires_at,
+        actor=actor,
     )
     return IssuedKey(record=record, key=generated.key)

@@ -1,7 +1,9 @@
 """The scopes an API key can carry, kept in one place.
 
 A key's scopes decide which operations it may run: ``read`` for queries, ``write`` for
-mutations. Names given by people (CLI flags, later an API) go through :func:`parse_scopes`::
+mutations, and ``keys:manage`` for managing the company's own keys (``rotateApiKey``,
+checked in its resolver on top of ``write``). Names given by people (CLI flags, later an
+API) go through :func:`parse_scopes`::
 
     parse_scopes(["write", "read"])  # frozenset({Scope.READ, Scope.WRITE})
     parse_scopes(["read,admin"])     # ValueError: Unknown scope 'admin'; known scopes: ...
@@ -16,10 +18,11 @@ __all__ = ["DEFAULT_SCOPES", "Scope", "parse_scopes"]
 
 
 class Scope(StrEnum):
-    """Every scope the gateway knows; add new ones here (e.g. ``keys:manage``)."""
+    """Every scope the gateway knows; add new ones here."""
 
     READ = "read"
     WRITE = "write"
+    KEYS_MANAGE = "keys:manage"
 
 
 DEFAULT_SCOPES: frozenset[Scope] = frozenset({Scope.READ, Scope.WRITE})

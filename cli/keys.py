@@ -1,51 +1,54 @@
-"""``gateway keys``: issue a company's API keys and list them (never their secrets).
+"""``gateway keys``: issue, list, rotate and revoke API keys; read their audit trail.
 
 ::
 
-    gateway keys issue --company "Acme Learning" --scope read --json
+    gateway keys issue --company "Acme Learning" --scope read --expires-in 90d --json
     gateway keys list --company co_3f9a0c1d2b4e5f60
+    gateway keys rotate AbCdEf012345 --grace 24h
+    gateway keys revoke AbCdEf012345
+    gateway keys revoke --key - < leaked.txt
+    gateway keys events --company "Acme Learning"
+
+Keys are printed once, when issued or rotated; nothing else ever prints a secret.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 import typer
 
-from auth.issuance import IssuedKey, issue_api_key
+from auth.api_keys import API_KEY_PATTERN
+from auth.issuance import IssuedKey
 from auth.scopes import DEFAULT_SCOPES, Scope
-from cli.common import load_settings_or_exit, open_database, resolve_company
+from cli.common import fail, load_settings_or_exit, resolve_company
+from cli.durations import DURATION_HELP, duration_option
+from cli.key_audit import events, peppers
+from cli.key_changes import revoke, rotate
+from cli.key_output import SHOWN_ONCE, key_json, print_new_key, status_text
+from cli.key_service import ActorOption, default_actor, open_key_lifecycle
 from cli.output import format_time, print_json, print_table
 from storage.records import ApiKeyRecord, CompanyRecord
-from storage.repositories import ApiKeyRepository
 
-__all__ = ["SHOWN_ONCE", "app", "key_json"]
+__all__ = ["SHOWN_ONCE", "app", "key_json", "status_text"]
 
-SHOWN_ONCE = "Store this key now: it will not be shown again."
-
-app = typer.Typer(help="Companies' API keys.", no_args_is_help=True)
+app = typer.Typer(
+    help=(
+        "Companies' API keys: issue, list, rotate, revoke, and their audit trail.\n\n"
+        "A key looks like cgw_<12-character key id>_<38 characters>. Add this regular "
+        "expression to your secret scanners:\n\n"
+        f"{API_KEY_PATTERN}\n\n"
+        "A leaked key is revoked by pasting it: gateway keys revoke --key -"
+    ),
+    no_args_is_help=True,
+)
 
 CompanyOption = Annotated[
     str, typer.Option("--company", help="The company's id or name.", show_default=False)
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def key_json(key: ApiKeyRecord, now: datetime) -> dict[str, Any]:
-    """A key's public fields; there is deliberately no hash and no secret here."""
-    return {
-        "id": key.id,
-        "company_id": key.company_id,
-        "prefix": key.prefix,
-        "scopes": sorted(key.scopes),
-        "status": key.status(now),
-        "created_at": key.created_at,
-        "expires_at": key.expires_at,
-        "revoked_at": key.revoked_at,
-        "last_used_at": key.last_used_at,
-    }
 
 
 @app.command("issue")
@@ -55,51 +58,57 @@ def issue(
         list[Scope] | None,
         typer.Option("--scope", help="Repeat for several; default: read and write."),
     ] = None,
+    expires_in: Annotated[
+        timedelta | None,
+        typer.Option(
+            "--expires-in",
+            parser=duration_option,
+            metavar="DURATION",
+            help=f"Stop working after this long ({DURATION_HELP}). Default: never.",
+            show_default=False,
+        ),
+    ] = None,
+    actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Issue a new API key to a company and print it, once."""
     settings = load_settings_or_exit()
-    pepper = settings.key_pepper.get_secret_value().encode()
+    if expires_in is not None and expires_in <= timedelta(0):
+        fail("--expires-in must be longer than 0.", 2)
 
     async def run() -> tuple[CompanyRecord, IssuedKey]:
-        async with open_database(settings) as database:
+        async with open_key_lifecycle(settings) as (database, keys):
             found = await resolve_company(database, company)
-            issued = await issue_api_key(
-                ApiKeyRepository(database),
-                company_id=found.id,
-                pepper=pepper,
+            issued = await keys.issue(
+                found.id,
+                actor=default_actor(actor),
                 scopes=scopes or DEFAULT_SCOPES,
+                expires_in=expires_in,
             )
             return found, issued
 
     found, issued = asyncio.run(run())
     record = issued.record
-    if as_json:
-        print_json(
-            {
-                **key_json(record, datetime.now(UTC)),
-                "key": issued.key,
-                "company": found.name,
-            }
-        )
-        typer.echo(SHOWN_ONCE, err=True)
-        return
-    typer.echo(
-        f"Issued API key {record.id} to {found.name!r} (scopes: {' '.join(sorted(record.scopes))})."
+    expiry = f", expires {format_time(record.expires_at)}" if record.expires_at else ""
+    print_new_key(
+        record,
+        issued.key,
+        headline=f"Issued API key {record.id} to {found.name!r} "
+        f"(scopes: {' '.join(sorted(record.scopes))}{expiry}).",
+        as_json=as_json,
+        extra={"company": found.name},
     )
-    typer.echo(f"\n    {issued.key}\n")
-    typer.echo(SHOWN_ONCE)
 
 
 @app.command("list")
 def list_keys(company: CompanyOption, as_json: JsonOption = False) -> None:
-    """List a company's keys: prefix, scopes and status, never the key."""
+    """List a company's keys: prefix, scopes, status and times, never the key."""
     settings = load_settings_or_exit()
 
     async def run() -> list[ApiKeyRecord]:
-        async with open_database(settings) as database:
+        async with open_key_lifecycle(settings) as (database, keys):
             found = await resolve_company(database, company)
-            return await ApiKeyRepository(database).list_for_company(found.id)
+            return await keys.list_for_company(found.id)
 
     keys = asyncio.run(run())
     now = datetime.now(UTC)
@@ -116,7 +125,7 @@ def list_keys(company: CompanyOption, as_json: JsonOption = False) -> None:
                 key.id,
                 key.prefix + "_…",
                 ",".join(sorted(key.scopes)),
-                key.status(now),
+                status_text(key, now),
                 format_time(key.created_at),
                 format_time(key.expires_at),
                 format_time(key.last_used_at),
@@ -124,3 +133,9 @@ def list_keys(company: CompanyOption, as_json: JsonOption = False) -> None:
             for key in keys
         ],
     )
+
+
+app.command("rotate")(rotate)
+app.command("revoke")(revoke)
+app.command("events")(events)
+app.command("peppers")(peppers)

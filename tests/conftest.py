@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.sample_backend",
     "tests.fixtures.databases",
     "tests.fixtures.gateway",
+    "tests.fixtures.redis",
 ]

@@ -12,10 +12,13 @@ def test_parse_scopes_normalizes() -> None:
     assert parse_scopes(["write", "READ", "read"]) == {Scope.READ, Scope.WRITE}
     assert parse_scopes(["read, write"]) == DEFAULT_SCOPES
     assert parse_scopes([]) == frozenset()
+    assert parse_scopes(["read keys:manage"]) == {Scope.READ, Scope.KEYS_MANAGE}
 
 
 def test_unknown_scopes_are_named() -> None:
-    with pytest.raises(ValueError, match=r"Unknown scope 'admin'; known scopes: read, write\."):
+    with pytest.raises(
+        ValueError, match=r"Unknown scope 'admin'; known scopes: read, write, keys:manage\."
+    ):
         parse_scopes(["read", "admin"])
 
 
