@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -37,6 +40,7 @@ __all__ = [
     "Base",
     "Company",
     "UTCDateTime",
+    "UsageEvent",
     "new_company_id",
     "utc_now",
 ]
@@ -94,6 +98,8 @@ class Company(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     organization_id: Mapped[int] = mapped_column(Integer)
     plan: Mapped[str] = mapped_column(String(32), default="standard", server_default="standard")
+    # This company's own numbers on top of its plan, e.g. {"monthly_quota": 10000000}.
+    plan_overrides: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utc_now, server_default=func.now()
@@ -141,3 +147,32 @@ class ApiKeyEvent(Base):
     key_id: Mapped[str | None] = mapped_column(ForeignKey("api_keys.id"), index=True)
     detail: Mapped[str] = mapped_column(String(500), default="", server_default="")
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+
+
+class UsageEvent(Base):
+    """The usage ledger: one row per request, executed or refused, written before the answer.
+
+    ``event_id`` is the gateway's own, always-new ID and the row's identity, so a replayed
+    write never counts twice. ``request_id`` ties the row to logs and traces; it is not
+    unique, because a client may send its own (a partner reusing one must not go unbilled).
+    ``billable_cost`` is the actual cost of executed operations and 0 for refused ones.
+    """
+
+    __tablename__ = "usage_events"
+    __table_args__ = (Index("ix_usage_events_company_id_at", "company_id", "at"),)
+
+    event_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(128), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    company_id: Mapped[str | None] = mapped_column(String(32))
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    operation_name: Mapped[str | None] = mapped_column(String(128))
+    operation_type: Mapped[str | None] = mapped_column(String(16))
+    document_hash: Mapped[str | None] = mapped_column(String(64))
+    requested_cost: Mapped[int] = mapped_column(Integer)
+    actual_cost: Mapped[int] = mapped_column(Integer)
+    billable_cost: Mapped[int] = mapped_column(Integer)
+    backend_calls: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    error_codes: Mapped[str] = mapped_column(String(300))
+    duration_ms: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,140 @@
+"""The usage ledger's writer: every request's event committed before its answer, in groups.
+
+A request calls :meth:`UsageLedger.record` and waits; one writer task commits whatever
+events are waiting in a single transaction, then releases them all. Under load many
+requests share one commit (group commit), so the ledger costs a transaction per batch,
+not per request. Rows are keyed by the event's own ID and inserted with
+``ON CONFLICT DO NOTHING``, so writing a batch again never counts twice::
+
+    ledger = UsageLedger(database)
+    await ledger.start()
+    await ledger.record(event)    # returns once the event is committed
+    await ledger.close()          # on shutdown: everything queued is committed first
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from observability.logging import get_logger
+from observability.request_id import new_request_id
+from storage.database import Database
+from storage.models import UsageEvent
+
+__all__ = ["LedgerUnavailable", "UsageLedger", "UsageRecord"]
+
+log = get_logger("gateway.ledger")
+
+_MAX_BATCH = 1000
+_ATTEMPTS = 3
+
+
+class LedgerUnavailable(Exception):
+    """The event could not be committed: the request must not be answered as served."""
+
+
+@dataclass(slots=True)
+class UsageRecord:
+    """One request's usage, as the endpoint saw it."""
+
+    request_id: str
+    outcome: str  # ok | error | throttled | rejected | unauthenticated
+    duration_ms: float
+    company_id: str | None = None
+    key_id: str | None = None
+    operation_name: str | None = None
+    operation_type: str | None = None
+    document_hash: str | None = None
+    requested_cost: int = 0
+    actual_cost: int = 0
+    backend_calls: int = 0
+    error_codes: Sequence[str] = ()
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    event_id: str = field(default_factory=new_request_id)
+
+    @property
+    def billable_cost(self) -> int:
+        """Executed operations pay their actual cost; refused ones pay nothing."""
+        return self.actual_cost if self.outcome in ("ok", "error") else 0
+
+    def row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["error_codes"] = ",".join(self.error_codes)[:300]
+        row["operation_name"] = (self.operation_name or None) and self.operation_name[:128]
+        row["billable_cost"] = self.billable_cost
+        return row
+
+
+class UsageLedger:
+    def __init__(self, database: Database, *, max_batch: int = _MAX_BATCH) -> None:
+        self._database = database
+        self._max_batch = max_batch
+        self._queue: list[tuple[UsageRecord, asyncio.Future[None]]] = []
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._closing = False
+        insert = postgresql_insert if database.dialect == "postgresql" else sqlite_insert
+        self._insert = insert(UsageEvent.__table__)  # type: ignore[arg-type]
+        self.commits = 0  # how many transactions; less than events under load
+
+    async def start(self) -> None:
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._run(), name="usage-ledger")
+
+    async def record(self, record: UsageRecord) -> None:
+        """Queue ``record`` and return once it is committed (raises LedgerUnavailable)."""
+        if self._writer is None or self._closing:
+            raise LedgerUnavailable("the usage ledger is not running")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((record, future))
+        self._wake.set()
+        await future
+
+    async def close(self) -> None:
+        """Commit everything queued, then stop."""
+        self._closing = True
+        self._wake.set()
+        if self._writer is not None:
+            await self._writer
+            self._writer = None
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch = self._queue[: self._max_batch]
+                del self._queue[: self._max_batch]
+                await self._commit(batch)
+            if self._closing:
+                return
+
+    async def _commit(self, batch: list[tuple[UsageRecord, asyncio.Future[None]]]) -> None:
+        rows = [record.row() for record, _ in batch]
+        statement = self._insert.on_conflict_do_nothing(index_elements=["event_id"])
+        error: Exception | None = None
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                async with self._database.session() as session, session.begin():
+                    await session.execute(statement, rows)
+                error = None
+                break
+            except Exception as exc:  # retried: the insert is idempotent by event_id
+                error = exc
+                log.warning("usage ledger commit failed", attempt=attempt, error=repr(exc))
+                await asyncio.sleep(0.05 * attempt)
+        self.commits += 1
+        for _, future in batch:
+            if future.done():
+                continue
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(LedgerUnavailable("the usage ledger could not commit"))
