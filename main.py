@@ -21,7 +21,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from auth.authenticator import Authenticator
+from auth.services import AuthServices
 from backend.api import CredentialsApi
 from backend.client import BackendClient
 from metering.buckets import BucketStore, InProcessBucketStore, RedisBucketStore
@@ -42,9 +42,6 @@ from storage.database import Database
 __all__ = ["GatewayApp", "create_app"]
 
 log = get_logger("gateway")
-
-# Last-used times are written in batches, never once per request.
-LAST_USED_FLUSH_SECONDS = 30.0
 
 
 async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
@@ -81,7 +78,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
     schema = build_schema()
     database = Database.from_settings(settings)
     backend = BackendClient(settings)
-    authenticator = Authenticator.from_settings(database, settings)
+    auth = AuthServices.from_settings(database, settings)
     redis = Redis.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
     buckets: BucketStore = (
         InProcessBucketStore()
@@ -108,7 +105,9 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
                 )
             ),
         ),
-        authenticator=authenticator,
+        authenticator=auth.authenticator,
+        failed_auth=auth.limiter,
+        keys=auth.keys,
         api=CredentialsApi(backend),
         settings=settings,
         graphiql_page=graphiql_html() if settings.graphiql else None,
@@ -126,9 +125,9 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await backend.start()
-        flusher = asyncio.create_task(
-            _every(LAST_USED_FLUSH_SECONDS, authenticator.flush_last_used)
-        )
+        await auth.start()
+        # Last-used times, re-hashes and refusal events: written in batches, never per request.
+        flusher = asyncio.create_task(_every(settings.key_flush_interval, auth.authenticator.flush))
         log.info("gateway started", backend=settings.backend_url)
         try:
             yield
@@ -136,7 +135,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
-            await authenticator.flush_last_used()
+            await auth.close()  # stops listening to Redis, flushes what is pending
             await buckets.close()
             if redis is not None:
                 await redis.aclose()

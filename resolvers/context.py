@@ -9,6 +9,7 @@ Built by the GraphQL endpoint once per request and passed as graphql-core's
 
 from __future__ import annotations
 
+from auth.lifecycle import KeyLifecycle
 from auth.principal import Principal
 from backend.api import CredentialsApi
 from metering.meter import Meter
@@ -19,16 +20,29 @@ __all__ = ["RequestContext"]
 
 
 class RequestContext:
-    __slots__ = ("_loaders", "api", "meter", "principal", "settings")
+    __slots__ = ("_keys", "_loaders", "api", "meter", "principal", "settings")
 
     def __init__(
-        self, principal: Principal, api: CredentialsApi, settings: Settings, meter: Meter
+        self,
+        principal: Principal,
+        api: CredentialsApi,
+        settings: Settings,
+        meter: Meter,
+        keys: KeyLifecycle | None = None,
     ) -> None:
         self.principal = principal
         self.api = api
         self.settings = settings
         self.meter = meter
+        self._keys = keys
         self._loaders: Loaders | None = None
+
+    @property
+    def keys(self) -> KeyLifecycle:
+        """The company's API keys (self-service); one object per process, no per-request cost."""
+        if self._keys is None:
+            raise RuntimeError("this gateway was built without key management")
+        return self._keys
 
     @property
     def loaders(self) -> Loaders:

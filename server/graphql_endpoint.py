@@ -25,6 +25,8 @@ from graphql import ExecutionResult, GraphQLError, GraphQLSchema, OperationType,
 from starlette.types import Receive, Scope, Send
 
 from auth.authenticator import Authenticator, extract_api_key
+from auth.failed_auth import FailedAuthLimiter, client_address
+from auth.lifecycle import KeyLifecycle
 from auth.principal import Principal
 from backend.api import CredentialsApi
 from errors import (
@@ -35,6 +37,7 @@ from errors import (
     Forbidden,
     GatewayError,
     Throttled,
+    TooManyFailedAuthentications,
     Unauthenticated,
 )
 from metering.cost import CostPlan
@@ -59,9 +62,16 @@ _WWW_AUTHENTICATE = ((b"www-authenticate", b'Bearer realm="partner-api"'),)
 class RequestRefused(ClientError):
     """A request the endpoint answers without executing; carries its HTTP status."""
 
-    def __init__(self, status: int, message: str, code: str = "BAD_REQUEST") -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str = "BAD_REQUEST",
+        headers: tuple[tuple[bytes, bytes], ...] = (),
+    ) -> None:
         self.status = status
         self.code = code  # type: ignore[misc]  # per-instance: one class, many refusals
+        self.headers = headers
         super().__init__(message)
 
 
@@ -76,9 +86,15 @@ class GraphQLEndpoint:
         settings: Settings,
         graphiql_page: bytes | None,
         meter: Meter,
+        failed_auth: FailedAuthLimiter | None = None,
+        keys: KeyLifecycle | None = None,
     ) -> None:
         self._schema = schema
         self._meter = meter
+        self._failed_auth = failed_auth or FailedAuthLimiter(
+            limit=settings.auth_failure_limit, window=settings.auth_failure_window
+        )
+        self._keys = keys
         self._documents = documents
         self._authenticator = authenticator
         self._api = api
@@ -117,7 +133,7 @@ class GraphQLEndpoint:
             return await self._graphql(scope, receive, send, headers, request_id, log)
         except RequestRefused as refusal:
             log["outcome"] = "rejected"
-            extra = _WWW_AUTHENTICATE if refusal.status == 401 else ()
+            extra = refusal.headers or (_WWW_AUTHENTICATE if refusal.status == 401 else ())
             body = {"errors": [error_entry(refusal.public_message, refusal.code, request_id)]}
             await send_json(send, refusal.status, body, request_id, headers=extra)
             return refusal.status
@@ -192,7 +208,9 @@ class GraphQLEndpoint:
         result = execute(
             self._schema,
             prepared.document,
-            context_value=RequestContext(principal, self._api, self._settings, self._meter),
+            context_value=RequestContext(
+                principal, self._api, self._settings, self._meter, self._keys
+            ),
             variable_values=variables,
             operation_name=operation_name,
         )
@@ -252,9 +270,16 @@ class GraphQLEndpoint:
                 "An API key is required: send it as `Authorization: Bearer <key>` or `X-API-Key`.",
                 Unauthenticated.code,
             )
+        limiter = self._failed_auth
+        client = client_address(scope)
+        # A blocked address learns nothing, not even whether its key was right.
+        if (wait := limiter.retry_after(client)) is not None:
+            raise _too_many_failures(wait)
         try:
             return await self._authenticator.authenticate(raw_key)
         except Unauthenticated as error:
+            if (wait := await limiter.record_failure(client)) is not None:
+                raise _too_many_failures(wait) from None
             raise RequestRefused(401, error.public_message, error.code) from None
 
     async def _read_body(self, receive: Receive) -> bytes:
@@ -283,6 +308,12 @@ class GraphQLEndpoint:
         elif isinstance(original, BackendError):
             error_log.warning("backend call failed", path=error.path, error=str(original))
         return format_graphql_error(error, request_id)
+
+
+def _too_many_failures(retry_after: float) -> RequestRefused:
+    error = TooManyFailedAuthentications(retry_after)
+    retry = str(max(1, math.ceil(retry_after))).encode()
+    return RequestRefused(429, error.public_message, error.code, ((b"retry-after", retry),))
 
 
 def _parse_body(body: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
