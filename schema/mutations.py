@@ -31,7 +31,10 @@ class UserError:
         description='Path to the input field at fault, e.g. ["input", "recipient", "email"].'
     )
     message: str = strawberry.field(description="What is wrong, in plain words.")
-    code: str = strawberry.field(description="BAD_USER_INPUT, NOT_FOUND or ALREADY_REVOKED.")
+    code: str = strawberry.field(
+        description="BAD_USER_INPUT, NOT_FOUND or ALREADY_REVOKED; for rotateApiKey also "
+        "ALREADY_ROTATED and EXPIRED."
+    )
 
 
 @strawberry.input(description="The person to issue a credential to; matched by email.")

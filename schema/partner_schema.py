@@ -14,7 +14,8 @@ import strawberry
 from strawberry.federation import Schema
 from strawberry.federation.schema_directives import Cost, ListSize
 
-from resolvers import mutations, queries
+from resolvers import api_keys, mutations, queries
+from schema.api_key_mutations import RotateApiKeyPayload
 from schema.connections import BadgeConnection, CredentialConnection
 from schema.mutations import IssueCredentialPayload, RevokeCredentialPayload
 from schema.types import Badge, Credential, CredentialVerification, Organization, Viewer
@@ -59,7 +60,10 @@ class Query:
     )
 
 
-@strawberry.type(description="Issue and revoke credentials. Needs an API key with `write` scope.")
+@strawberry.type(
+    description="Issue and revoke credentials, rotate API keys. Needs an API key with `write` "
+    "scope (and `keys:manage` for rotateApiKey)."
+)
 class Mutation:
     issue_credential: IssueCredentialPayload = strawberry.field(
         resolver=mutations.issue_credential,
@@ -70,6 +74,13 @@ class Mutation:
     revoke_credential: RevokeCredentialPayload = strawberry.field(
         resolver=mutations.revoke_credential,
         description="Withdraw a credential your organization issued.",
+        directives=[MUTATION_COST],
+    )
+    rotate_api_key: RotateApiKeyPayload = strawberry.field(
+        resolver=api_keys.rotate_api_key,
+        description="Replace one of your company's API keys by a new one (same scopes and "
+        "expiry), returned once. The old key keeps working for graceSeconds. Needs the "
+        "`keys:manage` scope.",
         directives=[MUTATION_COST],
     )
 

@@ -8,7 +8,7 @@ an internal field (``x-internal`` in the contract) has no way into a response::
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Self
 
 import strawberry
@@ -19,6 +19,7 @@ from errors import NotFound
 from metering.buckets import next_month_start
 from resolvers.context import RequestContext
 from resolvers.ids import parse_badge_id, parse_credential_id
+from schema.api_keys import ApiKey
 from schema.metering import Quota, RateLimit
 from schema.scalars import BadgeLevel, BadgeStatus, CredentialStatus
 
@@ -244,6 +245,14 @@ class Viewer:
             remaining=max(0, plan.monthly_quota - used),
             resets_at=next_month_start(),
         )
+
+    @strawberry.field(
+        description="Your company's API keys, oldest first: status and times, never a secret."
+    )
+    async def api_keys(self, info: Info[RequestContext, None]) -> list[ApiKey]:
+        keys = await info.context.keys.list_for_company(info.context.principal.company_id)
+        now = datetime.now(UTC)
+        return [ApiKey.from_record(key, now) for key in keys]
 
     @strawberry.field(description="The company's organization: its public profile.")
     async def organization(self, info: Info[RequestContext, None]) -> Organization:

@@ -1,0 +1,125 @@
+"""Partner self-service over HTTP: viewer.apiKeys and rotateApiKey, scoped to the company."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import httpx
+
+from auth.api_keys import API_KEY_PATTERN, parse_api_key
+from tests.fixtures.gateway import Gateway, data, error_codes
+
+KEYS = "{ viewer { apiKeys { id prefix scopes status createdAt expiresAt lastUsedAt } } }"
+ROTATE = """mutation($id: ID!, $grace: Int) { rotateApiKey(id: $id, graceSeconds: $grace) {
+    apiKey { id prefix scopes status expiresAt } key
+    rotatedApiKey { id status graceEndsAt successorId }
+    userErrors { field message code } } }"""
+
+
+def _issue(gateway: Gateway, company: str, *scopes: str) -> str:
+    args = [arg for scope in scopes for arg in ("--scope", scope)]
+    issued = gateway.cli("keys", "issue", "--company", company, *args, "--json")
+    key: str = json.loads(issued.stdout)["key"]
+    return key
+
+
+def _post(
+    gateway: Gateway, key: str, query: str, variables: dict[str, Any] | None = None
+) -> httpx.Response:
+    return gateway.post(query, variables, key=None, headers={"Authorization": f"Bearer {key}"})
+
+
+def _without_request_ids(response: httpx.Response) -> Any:
+    body = response.json()
+    body.pop("extensions", None)  # the cost report: the bucket drains between requests
+    for error in body.get("errors", []):
+        error["extensions"].pop("requestId")
+    return body
+
+
+def test_viewer_lists_its_own_companys_keys_and_no_secret(gateway: Gateway) -> None:
+    response = gateway.post(KEYS)
+    keys = data(response)["viewer"]["apiKeys"]
+    ids = {key["id"] for key in keys}
+    assert parse_api_key(gateway.keys["org1"]).key_id in ids
+    assert parse_api_key(gateway.keys["org1_read"]).key_id in ids
+    assert parse_api_key(gateway.keys["org2"]).key_id not in ids
+    assert all(
+        key["status"] == "ACTIVE" or key["status"] in {"ROTATING", "ROTATED", "REVOKED", "EXPIRED"}
+        for key in keys
+    )
+    assert all(key["prefix"] == "cgw_" + key["id"] for key in keys)
+    assert not re.findall(API_KEY_PATTERN, response.text)
+    assert "keyHash" not in response.text and "key_hash" not in response.text
+
+
+def test_rotating_needs_the_keys_manage_scope(gateway: Gateway) -> None:
+    own = parse_api_key(gateway.keys["org1"]).key_id
+    without = gateway.post(ROTATE, {"id": own})
+    assert error_codes(without) == ["FORBIDDEN"]
+    assert "`keys:manage`" in without.json()["errors"][0]["message"]
+    read_only = gateway.post(ROTATE, {"id": own}, key="org1_read")
+    assert read_only.status_code == 403 and error_codes(read_only) == ["FORBIDDEN"]
+    # Nothing was rotated.
+    listed = {k["id"]: k["status"] for k in data(gateway.post(KEYS))["viewer"]["apiKeys"]}
+    assert listed[own] == "ACTIVE"
+
+
+def test_another_companys_key_reads_exactly_like_a_missing_one(gateway: Gateway) -> None:
+    manager = _issue(gateway, "Acme Learning", "read", "write", "keys:manage")
+    foreign = parse_api_key(gateway.keys["org2"]).key_id
+    as_foreign = _post(gateway, manager, ROTATE, {"id": foreign})
+    missing = _post(gateway, manager, ROTATE, {"id": "NoSuchKey123"})
+    malformed = _post(gateway, manager, ROTATE, {"id": "not a key id"})
+    assert _without_request_ids(as_foreign) == _without_request_ids(missing)
+    assert _without_request_ids(malformed) == _without_request_ids(missing)
+    assert data(missing)["rotateApiKey"]["userErrors"] == [
+        {"field": ["id"], "message": "API key not found.", "code": "NOT_FOUND"}
+    ]
+    # Globex's key still works.
+    assert data(gateway.post(KEYS, key="org2"))["viewer"]["apiKeys"]
+
+
+def test_a_partner_rotates_its_own_key(gateway: Gateway) -> None:
+    manager = _issue(gateway, "Acme Learning", "read", "write", "keys:manage")
+    target = _issue(gateway, "Acme Learning", "read")
+    target_id = parse_api_key(target).key_id
+
+    bad_grace = data(_post(gateway, manager, ROTATE, {"id": target_id, "grace": -1}))
+    assert bad_grace["rotateApiKey"]["userErrors"][0]["code"] == "BAD_USER_INPUT"
+    assert bad_grace["rotateApiKey"]["userErrors"][0]["field"] == ["graceSeconds"]
+
+    response = _post(gateway, manager, ROTATE, {"id": target_id, "grace": 0})
+    payload = data(response)["rotateApiKey"]
+    assert payload["userErrors"] == []
+    new_key = payload["key"]
+    assert re.findall(API_KEY_PATTERN, response.text) == [new_key]  # once, and only the new one
+    assert payload["apiKey"]["id"] == parse_api_key(new_key).key_id
+    assert payload["apiKey"]["scopes"] == ["read"] and payload["apiKey"]["status"] == "ACTIVE"
+    assert payload["rotatedApiKey"] == {
+        "id": target_id,
+        "status": "ROTATED",
+        "graceEndsAt": payload["rotatedApiKey"]["graceEndsAt"],
+        "successorId": payload["apiKey"]["id"],
+    }
+
+    # Grace 0: the old key is refused at once in this process, and says why.
+    old = _post(gateway, target, KEYS)
+    assert old.status_code == 401
+    assert old.json()["errors"][0]["message"] == "This API key was rotated; use its successor."
+    assert target not in old.text
+    viewer = data(_post(gateway, new_key, KEYS))["viewer"]["apiKeys"]
+    statuses = {key["id"]: key["status"] for key in viewer}
+    assert statuses[target_id] == "ROTATED" and statuses[payload["apiKey"]["id"]] == "ACTIVE"
+
+    again = data(_post(gateway, manager, ROTATE, {"id": target_id}))["rotateApiKey"]
+    assert again["userErrors"][0]["code"] == "ALREADY_ROTATED" and again["key"] is None
+
+    events = json.loads(
+        gateway.cli("keys", "events", "--company", "Acme Learning", "--json").stdout
+    )
+    rotation = next(e for e in events if e["event"] == "rotated" and e["key_id"] == target_id)
+    assert rotation["actor"] == f"partner:{parse_api_key(manager).key_id}"
+    assert new_key not in gateway.log_text() and target not in gateway.log_text()
