@@ -77,6 +77,33 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # Usage and metrics: the monthly export's S3 bucket, /metrics, CloudWatch EMF lines.
+    usage_export_bucket: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    usage_export_prefix: str = Field("", max_length=512)
+    metrics_token: SecretStr | None = None
+    metrics_max_operations: int = Field(50, ge=1, le=1000)
+    emf_enabled: bool = False
+    emf_namespace: str = Field("PartnerGateway", min_length=1, max_length=255)
+    emf_dimensions: str = "company,operation"
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+    @field_validator("emf_dimensions")
+    @classmethod
+    def _emf_dimensions_are_known(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = sorted(set(names) - {"company", "operation", "outcome"})
+        if unknown:
+            raise ValueError(f"unknown dimensions {unknown}; use company, operation, outcome")
+        if len(set(names)) != len(names):
+            raise ValueError("a dimension is named twice")
+        return ",".join(names)
+
     @field_validator("backend_url")
     @classmethod
     def _backend_url_is_http(cls, value: str) -> str:

@@ -6,6 +6,8 @@
     gateway companies set-plan "Acme Learning" enterprise
     gateway plans list
     gateway keys issue --company "Acme Learning"
+    gateway usage report --company "Acme Learning" --from 2026-01-01 --to 2026-01-31
+    gateway usage export --month 2026-01 --out usage-2026-01.csv
     gateway db upgrade
     gateway serve
     gateway demo
@@ -20,7 +22,7 @@ import sys
 
 import typer
 
-from cli import companies, db, keys, plans
+from cli import companies, db, keys, plans, usage
 from cli.demo import demo
 from cli.serve import serve
 
@@ -36,6 +38,7 @@ app = typer.Typer(
 app.add_typer(companies.app, name="companies")
 app.add_typer(keys.app, name="keys")
 app.add_typer(plans.app, name="plans")
+app.add_typer(usage.app, name="usage")
 app.add_typer(db.app, name="db")
 app.command("serve")(serve)
 app.command("demo")(demo)

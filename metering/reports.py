@@ -40,6 +40,7 @@ from storage.models import Company, UsageEvent
 __all__ = [
     "ANONYMOUS_OPERATION",
     "CompanyNotFound",
+    "UNKNOWN_COMPANY",
     "OperationUsage",
     "UsageSummary",
     "amount_for",
@@ -50,6 +51,7 @@ __all__ = [
 ]
 
 ANONYMOUS_OPERATION = "(anonymous)"  # not a GraphQL name, so it never meets a real one
+UNKNOWN_COMPANY = "(unknown)"  # name and plan of ledger rows whose company is not on file
 _CENT = Decimal("0.01")
 
 
@@ -248,7 +250,7 @@ async def usage_by_company(
     """Every company's usage in ``[start, end)``, by company name; companies without usage too.
 
     Ledger rows whose company is not in ``companies`` (there is no foreign key: the ledger
-    outlives anything) are reported under their id with name and plan ``"(unknown)"`` and an
+    outlives anything) are reported under their id with name and plan :data:`UNKNOWN_COMPANY` and an
     amount of 0, so they are visible rather than silently dropped.
     """
     catalog = catalog or PlanCatalog.default()
@@ -260,7 +262,7 @@ async def usage_by_company(
         by_company.setdefault(row.company_id, []).append(row)
     known = {row.id: _priced(row, catalog) for row in companies}
     for company_id in by_company.keys() - known.keys():
-        known[company_id] = _Company(company_id, "(unknown)", "(unknown)", Decimal(0))
+        known[company_id] = _Company(company_id, UNKNOWN_COMPANY, UNKNOWN_COMPANY, Decimal(0))
     summaries = [
         _summarize(company, start, end, by_company.get(company.id, []))
         for company in known.values()

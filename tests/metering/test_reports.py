@@ -8,14 +8,11 @@ from the same rows.
 from __future__ import annotations
 
 import random
-import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import insert, text, update
+from sqlalchemy import text, update
 
 from metering.ledger import UsageLedger, UsageRecord
 from metering.reports import (
@@ -29,24 +26,16 @@ from metering.reports import (
     usage_summary,
 )
 from storage.database import Database
-from storage.models import Company, UsageEvent
+from storage.models import Company
 from tests.fixtures.databases import seed_company
+from tests.fixtures.usage import LedgerRow, insert_ledger_rows
 
 OUTCOMES = ("ok", "ok", "ok", "error", "throttled", "rejected", "unauthenticated")
 OPERATIONS = (None, "GetBadges", "ListCredentials", "IssueCredential", "Viewer")
 JANUARY = month_bounds(2026, 1)
 
 
-@dataclass(frozen=True)
-class Row:
-    company_id: str | None
-    at: datetime
-    operation_name: str | None
-    outcome: str
-    billable_cost: int
-
-
-def _random_rows(rng: random.Random, company_ids: list[str], count: int) -> list[Row]:
+def _random_rows(rng: random.Random, company_ids: list[str], count: int) -> list[LedgerRow]:
     start, end = JANUARY
     # Around the month: a little of December and February, and the exact boundaries.
     span = int((end - start).total_seconds() * 1_000_000)
@@ -60,7 +49,7 @@ def _random_rows(rng: random.Random, company_ids: list[str], count: int) -> list
         outcome = rng.choice(OUTCOMES)
         actual = rng.randrange(0, 1200)
         rows.append(
-            Row(
+            LedgerRow(
                 company_id=None if outcome == "unauthenticated" else rng.choice(company_ids),
                 at=at,
                 operation_name=rng.choice(OPERATIONS),
@@ -71,31 +60,6 @@ def _random_rows(rng: random.Random, company_ids: list[str], count: int) -> list
     return rows
 
 
-async def _insert(database: Database, rows: Iterable[Row]) -> None:
-    values = [
-        {
-            "event_id": uuid.uuid4().hex,
-            "request_id": uuid.uuid4().hex,
-            "at": row.at,
-            "company_id": row.company_id,
-            "key_id": None,
-            "operation_name": row.operation_name,
-            "operation_type": "query",
-            "document_hash": None,
-            "requested_cost": row.billable_cost,
-            "actual_cost": row.billable_cost,
-            "billable_cost": row.billable_cost,
-            "backend_calls": 1,
-            "outcome": row.outcome,
-            "error_codes": "",
-            "duration_ms": 1.0,
-        }
-        for row in rows
-    ]
-    async with database.session() as session, session.begin():
-        await session.execute(insert(UsageEvent), values)
-
-
 async def _set_overrides(database: Database, company_id: str, overrides: dict[str, str]) -> None:
     async with database.session() as session, session.begin():
         await session.execute(
@@ -104,7 +68,7 @@ async def _set_overrides(database: Database, company_id: str, overrides: dict[st
 
 
 def _expected(
-    rows: list[Row], company_id: str, start: datetime, end: datetime, price: Decimal
+    rows: list[LedgerRow], company_id: str, start: datetime, end: datetime, price: Decimal
 ) -> dict[str, object]:
     """The report, computed in Python from the same rows."""
     mine = [r for r in rows if r.company_id == company_id and start <= r.at < end]
@@ -157,7 +121,7 @@ async def test_reports_reconcile_exactly_with_the_ledger_rows(
     }
     busy = [standard.id, enterprise.id, custom.id]
     rows = _random_rows(rng, busy, 600)
-    await _insert(database, rows)
+    await insert_ledger_rows(database, rows)
 
     # Random windows, including empty and month-sized ones.
     lo, hi = JANUARY[0] - timedelta(days=5), JANUARY[1] + timedelta(days=5)
@@ -196,13 +160,13 @@ async def test_the_interval_is_half_open(database: Database, database_url: str) 
     company = await seed_company(database_url)
     start, end = JANUARY
     edge = timedelta(microseconds=1)
-    await _insert(
+    await insert_ledger_rows(
         database,
         [
-            Row(company.id, start - edge, "Before", "ok", 1),
-            Row(company.id, start, "First", "ok", 10),
-            Row(company.id, end - edge, "Last", "ok", 100),
-            Row(company.id, end, "Next", "ok", 1000),
+            LedgerRow(company.id, start - edge, "Before", "ok", 1),
+            LedgerRow(company.id, start, "First", "ok", 10),
+            LedgerRow(company.id, end - edge, "Last", "ok", 100),
+            LedgerRow(company.id, end, "Next", "ok", 1000),
         ],
     )
     summary = await usage_summary(database, company.id, start, end)
@@ -244,7 +208,9 @@ async def test_unknown_companies_and_orphan_rows(database: Database, database_ur
         await usage_summary(database, "co_0000000000000000", *JANUARY)
     known = await seed_company(database_url, name="Known")
     at = datetime(2026, 1, 2, tzinfo=UTC)
-    await _insert(database, [Row("co_gone", at, "A", "ok", 7), Row(known.id, at, "A", "ok", 3)])
+    await insert_ledger_rows(
+        database, [LedgerRow("co_gone", at, "A", "ok", 7), LedgerRow(known.id, at, "A", "ok", 3)]
+    )
     monthly = {s.company_id: s for s in await usage_by_company(database, *JANUARY)}
     assert monthly["co_gone"].company_name == "(unknown)"
     assert (monthly["co_gone"].cost_points, monthly["co_gone"].amount) == (7, Decimal("0.00"))
