@@ -13,6 +13,7 @@ GraphQL error by :func:`error_code` and :func:`public_message`::
     │   ├── CostLimitExceeded         COST_LIMIT_EXCEEDED (HTTP 400, before any backend call)
     │   └── Throttled                 THROTTLED (HTTP 429 with Retry-After)
     │       └── QuotaExceeded         QUOTA_EXCEEDED (HTTP 429, until the month ends)
+    ├── UsageNotRecorded              SERVICE_UNAVAILABLE (HTTP 503: the ledger is down)
     └── BackendError                  the backend failed; its body never reaches a partner
         ├── BackendUnavailable        BACKEND_UNAVAILABLE (refused, reset, 5xx, 429, bad JSON)
         ├── BackendTimeout            BACKEND_TIMEOUT
@@ -52,6 +53,7 @@ __all__ = [
     "QuotaExceeded",
     "Throttled",
     "Unauthenticated",
+    "UsageNotRecorded",
     "error_code",
     "graphql_error_code",
     "graphql_error_message",
@@ -140,6 +142,13 @@ class Throttled(ClientError):
 class QuotaExceeded(Throttled):
     code = "QUOTA_EXCEEDED"
     default_message = "Your plan's monthly quota is used up."
+
+
+class UsageNotRecorded(GatewayError):
+    """The usage ledger could not commit: the request is not answered as served."""
+
+    code = "SERVICE_UNAVAILABLE"
+    default_message = "The service is temporarily unavailable. Retry later."
 
 
 class BackendError(GatewayError):

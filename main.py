@@ -26,10 +26,13 @@ from backend.api import CredentialsApi
 from backend.client import BackendClient
 from metering.buckets import BucketStore, InProcessBucketStore, RedisBucketStore
 from metering.cost import CostModel
+from metering.ledger import UsageLedger
 from metering.limits import OperationLimits, operation_limit_rules
 from metering.meter import Meter
 from metering.plans import PlanCatalog
+from observability.calls import record_call
 from observability.logging import configure_logging, get_logger
+from observability.metrics import RequestMetrics, metrics_endpoint
 from schema.partner_schema import build_schema
 from schema.sdl import partner_sdl, subgraph_sdl
 from server.documents import DocumentCache
@@ -77,7 +80,9 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
 
     schema = build_schema()
     database = Database.from_settings(settings)
-    backend = BackendClient(settings)
+    backend = BackendClient(settings, on_call=record_call)
+    ledger = UsageLedger(database)
+    metrics = RequestMetrics.from_settings(settings)
     auth = AuthServices.from_settings(database, settings)
     redis = Redis.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
     buckets: BucketStore = (
@@ -112,6 +117,8 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         settings=settings,
         graphiql_page=graphiql_html() if settings.graphiql else None,
         meter=meter,
+        ledger=ledger,
+        metrics=metrics,
     )
     published_sdl = partner_sdl(schema)
     federation_sdl = subgraph_sdl(schema)
@@ -125,6 +132,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await backend.start()
+        await ledger.start()
         await auth.start()
         # Last-used times, re-hashes and refusal events: written in batches, never per request.
         flusher = asyncio.create_task(_every(settings.key_flush_interval, auth.authenticator.flush))
@@ -135,6 +143,9 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
+            # uvicorn has drained in-flight requests (each waited for its usage event):
+            # what is left in the ledger's queue is committed before the process ends.
+            await ledger.close()
             await auth.close()  # stops listening to Redis, flushes what is pending
             await buckets.close()
             if redis is not None:
@@ -149,6 +160,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             Route("/graphql/subgraph.graphql", schema_subgraph_sdl, methods=["GET"]),
             Route("/healthz", liveness, methods=["GET"]),
             Route("/readyz", readiness(database, backend), methods=["GET"]),
+            Route("/metrics", metrics_endpoint(settings, metrics.registry), methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -3,13 +3,14 @@
 Every error a partner reads carries ``extensions.code`` and ``extensions.requestId``;
 every response carries the ``X-Request-ID`` header::
 
-    await send_json(send, 200, {"data": ...}, request_id)
-    error_entry("A valid API key is required.", "UNAUTHENTICATED", request_id)
+    reply = error_reply(401, "A valid API key is required.", "UNAUTHENTICATED", request_id)
+    await send_reply(send, reply, request_id)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -18,7 +19,14 @@ from starlette.types import Send
 
 from errors import graphql_error_code, graphql_error_message
 
-__all__ = ["error_entry", "format_graphql_error", "send_bytes", "send_json"]
+__all__ = [
+    "Reply",
+    "error_entry",
+    "error_reply",
+    "format_graphql_error",
+    "json_reply",
+    "send_reply",
+]
 
 _JSON = b"application/json"
 
@@ -58,37 +66,48 @@ def format_graphql_error(
     )
 
 
-async def send_bytes(
-    send: Send,
+@dataclass(slots=True)
+class Reply:
+    """An answer decided but not yet sent: the endpoint commits usage first, then sends."""
+
+    status: int
+    body: bytes
+    headers: Sequence[tuple[bytes, bytes]] = ()
+    content_type: bytes = _JSON
+
+
+def json_reply(
+    status: int, payload: dict[str, Any], headers: Sequence[tuple[bytes, bytes]] = ()
+) -> Reply:
+    return Reply(status, orjson.dumps(payload), headers)
+
+
+def error_reply(
     status: int,
-    body: bytes,
+    message: str,
+    code: str,
     request_id: str,
-    *,
-    content_type: bytes = _JSON,
     headers: Sequence[tuple[bytes, bytes]] = (),
-) -> None:
+    extensions: dict[str, Any] | None = None,
+) -> Reply:
+    payload: dict[str, Any] = {"errors": [error_entry(message, code, request_id)]}
+    if extensions:
+        payload["extensions"] = extensions
+    return json_reply(status, payload, headers)
+
+
+async def send_reply(send: Send, reply: Reply, request_id: str) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": reply.status,
             "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
+                (b"content-type", reply.content_type),
+                (b"content-length", str(len(reply.body)).encode()),
                 (b"x-request-id", request_id.encode()),
                 (b"cache-control", b"no-store"),
-                *headers,
+                *reply.headers,
             ],
         }
     )
-    await send({"type": "http.response.body", "body": body})
-
-
-async def send_json(
-    send: Send,
-    status: int,
-    payload: dict[str, Any],
-    request_id: str,
-    *,
-    headers: Sequence[tuple[bytes, bytes]] = (),
-) -> None:
-    await send_bytes(send, status, orjson.dumps(payload), request_id, headers=headers)
+    await send({"type": "http.response.body", "body": reply.body})

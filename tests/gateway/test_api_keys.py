@@ -46,10 +46,8 @@ def test_viewer_lists_its_own_companys_keys_and_no_secret(gateway: Gateway) -> N
     assert parse_api_key(gateway.keys["org1"]).key_id in ids
     assert parse_api_key(gateway.keys["org1_read"]).key_id in ids
     assert parse_api_key(gateway.keys["org2"]).key_id not in ids
-    assert all(
-        key["status"] == "ACTIVE" or key["status"] in {"ROTATING", "ROTATED", "REVOKED", "EXPIRED"}
-        for key in keys
-    )
+    statuses = {key["id"]: key["status"] for key in keys}
+    assert statuses[parse_api_key(gateway.keys["org1"]).key_id] == "ACTIVE"
     assert all(key["prefix"] == "cgw_" + key["id"] for key in keys)
     assert not re.findall(API_KEY_PATTERN, response.text)
     assert "keyHash" not in response.text and "key_hash" not in response.text

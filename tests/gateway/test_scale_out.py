@@ -12,7 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fixtures.gateway import GATEWAY_BIN, free_port, gateway_env, wait_until_listening
+from tests.fixtures.gateway import (
+    GATEWAY_BIN,
+    free_port,
+    gateway_env,
+    ledger_rows,
+    wait_until_listening,
+)
 from tests.fixtures.sample_backend import SampleBackend
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -38,7 +44,7 @@ def test_several_workers_without_redis_are_refused(
 @pytest.fixture
 def two_gateways(
     gateway_backend: SampleBackend, postgres_database_url: str, tmp_path: Path
-) -> Iterator[tuple[list[str], str]]:
+) -> Iterator[tuple[list[str], str, str]]:
     env = gateway_env(gateway_backend, postgres_database_url)
     env["GATEWAY_REDIS_URL"] = REDIS_URL
     env["GATEWAY_REDIS_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
@@ -65,26 +71,31 @@ def two_gateways(
             processes.append(process)
             wait_until_listening(port, process)
             urls.append(f"http://127.0.0.1:{port}/graphql")
-        yield urls, key
+        yield urls, key, postgres_database_url
     finally:
         for process in processes:
             process.terminate()
             process.wait(timeout=10)
 
 
-def test_two_processes_never_admit_more_than_the_bucket_allows(
-    two_gateways: tuple[list[str], str],
+def test_two_processes_never_admit_more_than_the_bucket_allows_and_share_one_ledger(
+    two_gateways: tuple[list[str], str, str],
 ) -> None:
-    urls, key = two_gateways
+    urls, key, database_url = two_gateways
     headers = {"Authorization": f"Bearer {key}"}
     capacity, restore_rate, window = 500, 25.0, 2.0
     admitted: list[int] = []
     throttled = 0
+    answered: list[str] = []
 
     async def worker(client: httpx.AsyncClient, url: str, deadline: float) -> None:
         nonlocal throttled
         while time.monotonic() < deadline:
-            response = await client.post(url, json=QUERY, headers=headers)
+            request_id = uuid.uuid4().hex
+            response = await client.post(
+                url, json=QUERY, headers={**headers, "X-Request-ID": request_id}
+            )
+            answered.append(request_id)
             cost = response.json()["extensions"]["cost"]
             if response.status_code == 200:
                 assert cost["actualQueryCost"] == cost["requestedQueryCost"]
@@ -104,3 +115,7 @@ def test_two_processes_never_admit_more_than_the_bucket_allows(
     assert throttled > 0, "the load never reached the bucket's limit"
     assert sum(admitted) > capacity / 2  # both processes admitted real traffic
     assert sum(admitted) <= capacity + restore_rate * elapsed
+    # Both processes wrote the same PostgreSQL ledger: every answer once, nothing twice.
+    rows = ledger_rows(database_url)
+    assert sorted(row["request_id"] for row in rows) == sorted(answered)
+    assert sum(row["billable_cost"] for row in rows) == sum(admitted)
