@@ -111,9 +111,10 @@ class AuthServices:
             await self.broadcast.stop()
         try:
             await self.authenticator.flush()
-        finally:
-            for client in self.redis:
-                await client.aclose()
+        except Exception:  # shutdown goes on; at worst some last-used times are lost
+            _log.exception("api_key.final_flush_failed")
+        for client in self.redis:
+            await client.aclose()
 
 
 def _invalidated(authenticator: Authenticator, key_id: str) -> None:
