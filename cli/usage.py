@@ -8,7 +8,7 @@
 Dates are UTC days and ``--to`` includes its whole day: ``--from 2026-01-01 --to 2026-01-31``
 reads ``[2026-01-01T00:00Z, 2026-02-01T00:00Z)``. The export writes every company's lines
 (CSV, see :mod:`metering.export`) and, when ``GATEWAY_USAGE_EXPORT_BUCKET`` is set, uploads
-the file to ``s3://<bucket>/<GATEWAY_USAGE_EXPORT_PREFIX>usage-YYYY-MM.csv``.
+the file to ``s3://<bucket>/[<GATEWAY_USAGE_EXPORT_PREFIX>/]usage-YYYY-MM.csv``.
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ from storage.models import Company, UsageEvent
 
 __all__ = [
     "ANONYMOUS_OPERATION",
-    "CompanyNotFound",
     "UNKNOWN_COMPANY",
+    "CompanyNotFound",
     "OperationUsage",
     "UsageSummary",
     "amount_for",
