@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         meter=meter,
         ledger=ledger,
         metrics=metrics,
+        database=database,
     )
     published_sdl = partner_sdl(schema)
     federation_sdl = subgraph_sdl(schema)

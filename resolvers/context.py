@@ -15,12 +15,13 @@ from backend.api import CredentialsApi
 from metering.meter import Meter
 from resolvers.loaders import Loaders
 from settings import Settings
+from storage.database import Database
 
 __all__ = ["RequestContext"]
 
 
 class RequestContext:
-    __slots__ = ("_keys", "_loaders", "api", "meter", "principal", "settings")
+    __slots__ = ("_database", "_keys", "_loaders", "api", "meter", "principal", "settings")
 
     def __init__(
         self,
@@ -29,8 +30,10 @@ class RequestContext:
         settings: Settings,
         meter: Meter,
         keys: KeyLifecycle | None = None,
+        database: Database | None = None,
     ) -> None:
         self.principal = principal
+        self._database = database
         self.api = api
         self.settings = settings
         self.meter = meter
@@ -43,6 +46,13 @@ class RequestContext:
         if self._keys is None:
             raise RuntimeError("this gateway was built without key management")
         return self._keys
+
+    @property
+    def database(self) -> Database:
+        """The gateway's own storage (the usage ledger), for the partner's usage reports."""
+        if self._database is None:
+            raise RuntimeError("this gateway was built without storage")
+        return self._database
 
     @property
     def loaders(self) -> Loaders:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry.federation.schema_directives import ListSize
 
-__all__ = ["Quota", "RateLimit"]
+__all__ = ["OperationUsage", "Quota", "RateLimit", "Usage"]
 
 
 @strawberry.type(
@@ -32,3 +33,33 @@ class Quota:
     used: int = strawberry.field(description="Cost points used this month.")
     remaining: int = strawberry.field(description="Cost points left this month.")
     resets_at: datetime = strawberry.field(description="When the next month's allowance starts.")
+
+
+@strawberry.type(description="Usage of one operation name in a period.")
+class OperationUsage:
+    operation_name: str = strawberry.field(
+        description="The operation's name; (anonymous) for unnamed operations."
+    )
+    requests: int = strawberry.field(description="Requests with this operation name.")
+    cost_points: int = strawberry.field(description="Billable cost points they used.")
+    errors: int = strawberry.field(description="How many ended with errors.")
+    amount: str = strawberry.field(description="What they cost, a decimal string, e.g. 12.50.")
+
+
+@strawberry.type(description="Your company's usage over a period, as the usage ledger has it.")
+class Usage:
+    start: datetime = strawberry.field(description="The period's first instant (UTC).")
+    end: datetime = strawberry.field(description="The instant after the period (UTC).")
+    requests: int = strawberry.field(description="Every request, executed or refused.")
+    cost_points: int = strawberry.field(
+        description="Billable cost points: the actual cost of executed operations."
+    )
+    errors: int = strawberry.field(description="Requests that ended with errors.")
+    throttled: int = strawberry.field(description="Requests refused for rate or quota.")
+    amount: str = strawberry.field(
+        description="What the period costs on your plan, a decimal string, e.g. 20.50."
+    )
+    by_operation: list[OperationUsage] = strawberry.field(
+        description="The same, per operation name, costliest first.",
+        directives=[ListSize(assumed_size=20, slicing_arguments=None, sized_fields=None)],
+    )

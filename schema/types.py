@@ -9,7 +9,7 @@ an internal field (``x-internal`` in the contract) has no way into a response::
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 import strawberry
 from strawberry.federation.schema_directives import Cost, ListSize
@@ -19,8 +19,9 @@ from errors import NotFound
 from metering.buckets import next_month_start
 from resolvers.context import RequestContext
 from resolvers.ids import parse_badge_id, parse_credential_id
+from resolvers.usage import usage_for
 from schema.api_keys import ApiKey
-from schema.metering import Quota, RateLimit
+from schema.metering import Quota, RateLimit, Usage
 from schema.scalars import BadgeLevel, BadgeStatus, CredentialStatus
 
 __all__ = [
@@ -253,6 +254,17 @@ class Viewer:
         keys = await info.context.keys.list_for_company(info.context.principal.company_id)
         now = datetime.now(UTC)
         return [ApiKey.from_record(key, now) for key in keys]
+
+    @strawberry.field(description="Your usage between two days (UTC), both included.")
+    async def usage(
+        self,
+        info: Info[RequestContext, None],
+        from_: Annotated[
+            date, strawberry.argument(name="from", description="The first day (UTC).")
+        ],
+        to: Annotated[date, strawberry.argument(description="The last day (UTC), included.")],
+    ) -> Usage:
+        return await usage_for(info.context, from_, to)
 
     @strawberry.field(description="The company's organization: its public profile.")
     async def organization(self, info: Info[RequestContext, None]) -> Organization:

@@ -55,6 +55,7 @@ from resolvers.context import RequestContext
 from server.documents import DocumentCache, PreparedDocument
 from server.responses import Reply, error_reply, format_graphql_error, json_reply, send_reply
 from settings import Settings
+from storage.database import Database
 
 __all__ = ["GraphQLEndpoint"]
 
@@ -98,8 +99,10 @@ class GraphQLEndpoint:
         metrics: RequestMetrics | None = None,
         failed_auth: FailedAuthLimiter | None = None,
         keys: KeyLifecycle | None = None,
+        database: Database | None = None,
     ) -> None:
         self._schema = schema
+        self._database = database
         self._meter = meter
         self._ledger = ledger
         self._metrics = metrics
@@ -247,7 +250,7 @@ class GraphQLEndpoint:
             self._schema,
             prepared.document,
             context_value=RequestContext(
-                principal, self._api, self._settings, self._meter, self._keys
+                principal, self._api, self._settings, self._meter, self._keys, self._database
             ),
             variable_values=variables,
             operation_name=operation_name,

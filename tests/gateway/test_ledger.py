@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,8 @@ import pytest
 from tests.fixtures.gateway import (
     GATEWAY_BIN,
     Gateway,
+    data,
+    error_codes,
     free_port,
     gateway_env,
     ledger_rows,
@@ -193,3 +196,28 @@ def test_sigterm_drains_in_flight_requests_and_records_them(
     assert [r.status_code for r in responses] == [200] * 8
     for i in range(8):
         assert len(ledger_rows(env["GATEWAY_DATABASE_URL"], f"drain-{i}")) == 1
+
+
+def test_a_partner_reads_its_own_usage_as_the_ledger_has_it(gateway: Gateway) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    gateway.post(QUERY, key="org2")
+    gateway.post("{ nope }", key="org2")  # refused: counted, billed nothing
+    company = gateway.companies["org2"]["id"]
+    rows = [
+        r for r in ledger_rows(gateway.env["GATEWAY_DATABASE_URL"]) if r["company_id"] == company
+    ]
+    query = """query($from: Date!, $to: Date!) { viewer { usage(from: $from, to: $to) {
+        requests costPoints errors throttled amount byOperation { operationName requests costPoints } } } }"""
+    usage = data(gateway.post(query, {"from": today, "to": today}, key="org2"))["viewer"]["usage"]
+    assert usage["requests"] == len(rows) >= 2
+    assert usage["costPoints"] == sum(r["billable_cost"] for r in rows)
+    assert usage["errors"] == sum(1 for r in rows if r["outcome"] == "error")
+    assert sum(line["requests"] for line in usage["byOperation"]) == len(rows)
+    assert usage["amount"] == "0.00" or float(usage["amount"]) > 0
+    other = data(gateway.post(query, {"from": today, "to": today}, key="org1"))["viewer"]["usage"]
+    assert other["requests"] != usage["requests"] or other["costPoints"] != usage["costPoints"]
+
+
+def test_usage_periods_are_checked(gateway: Gateway) -> None:
+    query = '{ viewer { usage(from: "2026-02-01", to: "2026-01-01") { requests } } }'
+    assert error_codes(gateway.post(query)) == ["BAD_USER_INPUT"]
