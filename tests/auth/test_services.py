@@ -23,6 +23,14 @@ def _settings(database_url: str, **values: str) -> Settings:
     )
 
 
+def test_defaults_one_second_cache_thirty_second_flush_twenty_failures_a_minute() -> None:
+    settings = _settings("sqlite+aiosqlite:///unused.db")
+    assert settings.key_cache_ttl == 1.0  # the revocation bound without Redis
+    assert settings.key_flush_interval == 30.0  # main.py's batched last-used writes
+    assert (settings.auth_failure_limit, settings.auth_failure_window) == (20, 60.0)
+    assert settings.redis_url is None
+
+
 async def test_one_process_without_redis(sqlite_database_url: str) -> None:
     _, key = await seed_company_with_key(sqlite_database_url)
     async with Database(sqlite_database_url) as database:
