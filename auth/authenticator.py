@@ -307,6 +307,7 @@ class Authenticator:
             plan=company.plan,
             key_id=key.id,
             scopes=frozenset(key.scopes),
+            plan_overrides=tuple(sorted((company.plan_overrides or {}).items())),
         )
         times = (
             _timestamp(key.revoked_at),

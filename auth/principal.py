@@ -11,6 +11,7 @@ to scope backend calls to the company's organization and to check scopes::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["Principal"]
 
@@ -25,6 +26,8 @@ class Principal:
     plan: str
     key_id: str
     scopes: frozenset[str]
+    # The company's own numbers on top of its plan, as sorted (name, value) pairs.
+    plan_overrides: tuple[tuple[str, Any], ...] = ()
 
     def has_scope(self, scope: str) -> bool:
         """Whether the key carries ``scope`` (a :class:`~auth.scopes.Scope` or its name)."""

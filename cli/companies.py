@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
@@ -84,9 +86,25 @@ def _check_plan(plan: str) -> None:
 def set_plan(
     company: Annotated[str, typer.Argument(help="The company's id or name.")],
     plan: Annotated[str, typer.Argument(help="A plan name (see `gateway plans list`).")],
+    override: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--override",
+            help="NAME=VALUE on top of the plan, e.g. monthly_quota=10000000 (repeatable).",
+        ),
+    ] = None,
 ) -> None:
-    """Move a company to another plan; its buckets and quota carry on as they are."""
-    _check_plan(plan)
+    """Put a company on a plan, with its own overrides (replacing any it had).
+
+    Its bucket and quota carry on as they are; gateways see the change within a second.
+    """
+    overrides = _parse_overrides(override or [])
+    try:
+        effective = PlanCatalog.default().resolve(plan, overrides)
+    except UnknownPlan as exc:
+        fail(str(exc))
+    except (TypeError, ValueError) as exc:
+        fail(f"Invalid override: {exc}")
     settings = load_settings_or_exit()
 
     async def run() -> CompanyRecord:
@@ -95,11 +113,42 @@ def set_plan(
             found = await companies.get_by_id_or_name(company)
             if found is None:
                 fail(f"No company {company!r}.")
-            await companies.set_plan(found.id, plan)
+            await companies.set_plan(found.id, plan, overrides)
             return found
 
     found = asyncio.run(run())
     typer.echo(f"Company {found.name!r} ({found.id}) is now on plan {plan} (was {found.plan}).")
+    if overrides:
+        typer.echo("Effective plan: " + json.dumps(effective.to_json()))
+
+
+# How each overridable number is read from the command line.
+_OVERRIDE_TYPES: dict[str, type] = {
+    "bucket_capacity": int,
+    "restore_rate": float,
+    "max_operation_cost": int,
+    "monthly_quota": int,
+    "price_per_1000": str,  # kept as text: a Decimal in the plan, exact in JSON
+}
+
+
+def _parse_overrides(items: list[str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        convert = _OVERRIDE_TYPES.get(name.strip())
+        if not sep or convert is None:
+            fail(f"--override takes NAME=VALUE with NAME one of {', '.join(_OVERRIDE_TYPES)}.")
+        try:
+            converted = convert(value.strip())
+            if convert is str:
+                Decimal(converted)  # refuse what is not a number now, not at billing time
+        except (ValueError, ArithmeticError):
+            fail(f"--override {name}: {value!r} is not a number.")
+        if isinstance(converted, int | float) and converted <= 0:
+            fail(f"--override {name} must be positive.")
+        overrides[name.strip()] = converted
+    return overrides
 
 
 @app.command("list")

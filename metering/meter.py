@@ -89,7 +89,8 @@ class Meter:
         self.plans = plans
 
     def plan_for(self, principal: Principal) -> Plan:
-        return self.plans.resolve(principal.plan, getattr(principal, "plan_overrides", None))
+        overrides = principal.plan_overrides
+        return self.plans.resolve(principal.plan, dict(overrides) if overrides else None)
 
     async def charge(
         self,

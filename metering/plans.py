@@ -11,7 +11,6 @@ plan by name and may override any of its numbers::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from decimal import Decimal
@@ -54,7 +53,7 @@ class PlanCatalog:
 
     def __init__(self, plans: tuple[Plan, ...] = DEFAULT_PLANS) -> None:
         self._plans = {plan.name: plan for plan in plans}
-        self._resolved: dict[tuple[str, str], Plan] = {}
+        self._resolved: dict[tuple[str, tuple[tuple[str, Any], ...]], Plan] = {}
 
     @classmethod
     def default(cls) -> PlanCatalog:
@@ -74,7 +73,7 @@ class PlanCatalog:
 
     def resolve(self, name: str, overrides: Mapping[str, Any] | None = None) -> Plan:
         """The plan with a company's overrides applied; cached, it runs on every request."""
-        key = (name, json.dumps(overrides, sort_keys=True) if overrides else "")
+        key = (name, tuple(sorted(overrides.items())) if overrides else ())
         plan = self._resolved.get(key)
         if plan is None:
             plan = self.get(name)

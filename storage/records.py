@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from storage.models import ApiKey, ApiKeyEvent, Company
 
@@ -54,6 +55,7 @@ class CompanyRecord:
     plan: str
     active: bool
     created_at: datetime
+    plan_overrides: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: Company) -> CompanyRecord:
@@ -64,6 +66,7 @@ class CompanyRecord:
             plan=row.plan,
             active=row.active,
             created_at=row.created_at,
+            plan_overrides=row.plan_overrides,
         )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -148,11 +149,15 @@ class CompanyRepository:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def set_plan(self, company_id: str, plan: str) -> bool:
-        """Move a company to another plan; False if there is no such company."""
+    async def set_plan(
+        self, company_id: str, plan: str, overrides: dict[str, Any] | None = None
+    ) -> bool:
+        """Put a company on ``plan`` with ``overrides`` (replacing any it had); False if none."""
         async with self._database.session() as session, session.begin():
             result = await session.execute(
-                update(Company).where(Company.id == company_id).values(plan=plan)
+                update(Company)
+                .where(Company.id == company_id)
+                .values(plan=plan, plan_overrides=overrides or None)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 

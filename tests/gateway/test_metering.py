@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 
-from tests.fixtures.gateway import Gateway, data, error_codes
+from tests.fixtures.gateway import GATEWAY_BIN, Gateway, data, error_codes
 from tests.fixtures.sample_backend import SampleBackend
 
 PAGE = "query($n: Int) { credentials(first: $n) { totalCount nodes { id badge { name } } } }"
@@ -95,3 +97,33 @@ def test_operation_limits_refuse_alias_floods(gateway: Gateway) -> None:
     assert "31 aliases" in response.json()["errors"][0]["message"]
     # The partner schema's deepest path is 6 levels, below the depth limit of 12:
     assert data(gateway.post("{ credentials { edges { node { badge { skills { name } } } } } }"))
+
+
+def test_a_company_override_sets_its_quota_and_an_exhausted_quota_is_refused(
+    gateway: Gateway,
+) -> None:
+    gateway.cli("companies", "create", "--name", "Quota Co", "--organization-id", "3")
+    changed = gateway.cli(
+        "companies", "set-plan", "Quota Co", "free", "--override", "monthly_quota=30"
+    )
+    assert '"monthly_quota": 30' in changed.stdout
+    issued = gateway.cli("keys", "issue", "--company", "Quota Co", "--json")
+    gateway.keys["quota"] = json.loads(issued.stdout)["key"]
+    query = "{ credentials(first: 20) { nodes { id } } }"  # 21 points
+    assert data(gateway.post(query, key="quota"))
+    refused = gateway.post(query, key="quota")
+    assert refused.status_code == 429
+    assert error_codes(refused) == ["QUOTA_EXCEEDED"]
+    assert int(refused.headers["retry-after"]) > 0
+    quota = data(gateway.post("{ viewer { quota { limit used remaining } } }", key="quota"))
+    assert quota["viewer"]["quota"] == {"limit": 30, "used": 21, "remaining": 9}
+
+
+def test_set_plan_refuses_bad_overrides(gateway: Gateway) -> None:
+    for bad in ("colour=gold", "monthly_quota=lots", "bucket_capacity=-5", "price_per_1000=x"):
+        done = subprocess.run(
+            [GATEWAY_BIN, "companies", "set-plan", "Tiny Co", "free", "--override", bad],
+            env=gateway.env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode != 0, bad
+        assert "override" in done.stderr
