@@ -9,9 +9,10 @@ setting stops start-up with a :class:`SettingsError` naming the variable::
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from auth.peppers import MIN_PEPPER_LENGTH, parse_pepper_set
@@ -85,6 +86,43 @@ class Settings(BaseSettings):
     emf_enabled: bool = False
     emf_namespace: str = Field("PartnerGateway", min_length=1, max_length=255)
     emf_dimensions: str = "company,operation"
+
+    # Tracing and error reporting.
+    otlp_endpoint: str | None = None  # OTLP/HTTP collector, e.g. http://collector:4318
+    otlp_service_name: str = Field("partner-gateway", min_length=1, max_length=128)
+    trace_sample_rate: float = Field(1.0, ge=0, le=1)  # share of new traces recorded
+    trace_store: Literal["all", "errors", "off"] = "all"
+    trace_retention: timedelta = timedelta(days=14)
+    sentry_dsn: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("GATEWAY_SENTRY_DSN", "SENTRY_DSN")
+    )
+    sentry_environment: str | None = Field(None, max_length=64)
+    sentry_release: str | None = Field(None, max_length=200)
+    sentry_sample_rate: float = Field(1.0, ge=0, le=1)  # share of errors sent
+    sentry_traces_sample_rate: float = Field(0.0, ge=0, le=1)
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _otlp_endpoint_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("trace_retention", mode="before")
+    @classmethod
+    def _retention_is_a_duration(cls, value: object) -> object:
+        if isinstance(value, str):  # as the CLI spells durations: 14d, 24h, 2w
+            from cli.durations import parse_duration  # noqa: PLC0415 - only when given
+
+            return parse_duration(value)
+        return value
+
+    @field_validator("trace_retention")
+    @classmethod
+    def _retention_is_positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1):
+            raise ValueError("must be at least 1h")
+        return value
 
     @field_validator("metrics_token")
     @classmethod
