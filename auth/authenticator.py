@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from hashlib import blake2b
 from typing import Protocol, Self
 
 import structlog
@@ -140,6 +142,8 @@ class Authenticator:
         self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._loading: dict[str, asyncio.Future[_Entry]] = {}
         self._generation = 0  # bumped by invalidate(): a load that straddles one is not cached
+        self._tag_key = os.urandom(32)  # per process, never stored
+        self._verified: dict[str, bytes] = {}  # key id -> keyed BLAKE2b of its verified key
         self._used: set[str] = set()
         self._rehashes: dict[str, Rehash] = {}
         self._refusals: dict[str, NewKeyEvent] = {}
@@ -172,10 +176,18 @@ class Authenticator:
             entry = await self._load(key_id)
         else:
             self._cache.move_to_end(key_id)
-        if entry.key_hash is None or not hmac.compare_digest(
-            hash_api_key_bytes(parsed.key, entry.pepper), entry.key_hash
-        ):
+        # A key verified once (HMAC under the pepper) is recognised afterwards by a keyed
+        # BLAKE2b tag: as secret as the HMAC, a fraction of its cost on the hot path.
+        # Only keys that matched their HMAC get a tag, so the map is bounded by real keys.
+        if entry.key_hash is None:
             raise Unauthenticated(INVALID)
+        tag = blake2b(parsed.key.encode(), key=self._tag_key, digest_size=16).digest()
+        if not hmac.compare_digest(tag, self._verified.get(key_id, b"")):
+            if not hmac.compare_digest(
+                hash_api_key_bytes(parsed.key, entry.pepper), entry.key_hash
+            ):
+                raise Unauthenticated(INVALID)
+            self._verified[key_id] = tag
         # Only a caller who holds the secret learns why a real key is refused.
         if entry.ends_at is not None and entry.ends_at <= self._wall_clock():
             raise Unauthenticated(self._ended(entry))
@@ -192,8 +204,10 @@ class Authenticator:
         if key_id is None:
             self._cache.clear()
             self._loading.clear()
+            self._verified.clear()
         else:
             self._cache.pop(key_id, None)
+            self._verified.pop(key_id, None)
             self._loading.pop(key_id, None)  # later callers must not join an older query
 
     def used_key_ids(self) -> set[str]:

@@ -66,10 +66,17 @@ def next_month_start(now: float | None = None) -> datetime:
     return datetime(year, month, 1, tzinfo=UTC)
 
 
+_month_cache: tuple[int, str] = (-1, "")
+
+
 def month_key(now: float | None = None) -> str:
     """The quota period: a calendar month in UTC, e.g. ``2026-11``."""
-    moment = datetime.fromtimestamp(time.time() if now is None else now, UTC)
-    return f"{moment.year:04d}-{moment.month:02d}"
+    global _month_cache  # noqa: PLW0603 - a one-entry cache: twice per request otherwise
+    second = int(time.time() if now is None else now)
+    if _month_cache[0] != second:
+        moment = datetime.fromtimestamp(second, UTC)
+        _month_cache = (second, f"{moment.year:04d}-{moment.month:02d}")
+    return _month_cache[1]
 
 
 class BucketStore(Protocol):

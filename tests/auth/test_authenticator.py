@@ -272,3 +272,15 @@ def test_extract_api_key_is_cheap() -> None:
     for _ in range(runs):
         extract_api_key(headers)
     assert (time.perf_counter() - started) / runs < 20e-6
+
+
+async def test_a_verified_key_is_recognised_but_a_forged_twin_still_is_not(
+    database: Database,
+) -> None:
+    _company, key = await seed_company_with_key(database.url)
+    authenticator = _authenticator(database)
+    first = await authenticator.authenticate(key)
+    assert await authenticator.authenticate(key) == first  # the fast tag path
+    key_id = parse_api_key(key).key_id
+    assert await _refused(authenticator, format_api_key(key_id, "B" * 32)) == INVALID
+    assert await authenticator.authenticate(key) == first
