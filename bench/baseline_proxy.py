@@ -5,12 +5,19 @@ to the backend as the gateway does (one service-account JWT, pooled connections)
 returning the same JSON, with none of the gateway's work (keys, GraphQL, logs)::
 
     python -m bench.baseline_proxy --port 8200 --backend http://127.0.0.1:8001
+
+Routes: ``POST /badge`` (one badge), ``POST /credentials?first=N`` (a page of credentials
+and one batch of their badges) and ``POST /issue`` with a JSON body ``{"badge": 1,
+"email": "a@b.co", "idempotencyKey": "k-1"}``: like the gateway's ``issueCredential``, it
+reads the badge to check it is published, then POSTs ``/api/v1/credentials/`` with an
+``Idempotency-Key`` namespaced the same way (``gwp-`` + SHA-256).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 from typing import Any
 
 import aiohttp
@@ -68,11 +75,45 @@ def build_app(backend: str, username: str, password: str) -> web.Application:
         body = {"data": {"credentials": {"totalCount": page["count"], "nodes": nodes}}}
         return web.Response(body=orjson.dumps(body), content_type="application/json")
 
+    async def issue(request: web.Request) -> web.Response:
+        wanted = orjson.loads(await request.read())
+        badge_id = int(wanted["badge"])
+        page = await get(
+            "/api/v1/badges/",
+            {"organization": "1", "ids": str(badge_id), "page": "1", "page_size": "100"},
+        )
+        if not page["results"] or page["results"][0]["status"] != "published":
+            body: dict[str, Any] = {"data": {"issueCredential": {"credential": None}}}
+            return web.Response(body=orjson.dumps(body), content_type="application/json")
+        digest = hashlib.sha256(f"bench\x00{wanted['idempotencyKey']}".encode()).hexdigest()
+        async with state["session"].post(
+            backend + "/api/v1/credentials/",
+            data=orjson.dumps(
+                {"badge": badge_id, "recipient": {"email": wanted["email"]}, "send_email": True}
+            ),
+            headers={
+                **state["headers"],
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"gwp-{digest}",
+            },
+        ) as response:
+            credential = orjson.loads(await response.read())
+        body = {
+            "data": {
+                "issueCredential": {
+                    "credential": {"id": credential["uuid"], "status": credential["status"]},
+                    "userErrors": [],
+                }
+            }
+        }
+        return web.Response(body=orjson.dumps(body), content_type="application/json")
+
     app = web.Application()
     app.on_startup.append(startup)
     app.on_cleanup.append(cleanup)
     app.router.add_post("/badge", one_badge)
     app.router.add_post("/credentials", credentials)
+    app.router.add_post("/issue", issue)
     return app
 
 
