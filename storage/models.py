@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -39,6 +40,7 @@ __all__ = [
     "ApiKeyEvent",
     "Base",
     "Company",
+    "RequestTrace",
     "UTCDateTime",
     "UsageEvent",
     "new_company_id",
@@ -176,3 +178,39 @@ class UsageEvent(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     error_codes: Mapped[str] = mapped_column(String(300))
     duration_ms: Mapped[float] = mapped_column(Float)
+
+
+class RequestTrace(Base):
+    """One request's diagnostic trace, kept for a retention period (14 days by default).
+
+    Written off the hot path by :class:`observability.trace_store.TraceWriter`: what the
+    request was (operation, outcome, status, duration), its public error messages, its
+    variables with names, emails and free text masked, and each backend call (method,
+    path template, status, duration, attempt, retry reason) with its offset from the
+    request's start. ``request_id`` is not unique (a client may reuse its own);
+    ``trace_id`` is the W3C trace the request's spans belong to.
+    """
+
+    __tablename__ = "request_traces"
+    __table_args__ = (Index("ix_request_traces_company_id_at", "company_id", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    request_id: Mapped[str] = mapped_column(String(128), index=True)
+    trace_id: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the purge reads by age
+    company_id: Mapped[str | None] = mapped_column(String(32))
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    operation_name: Mapped[str | None] = mapped_column(String(128))
+    operation_type: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    status: Mapped[int] = mapped_column(Integer)
+    error_codes: Mapped[str] = mapped_column(String(300))
+    # [{"code": ..., "message": ..., "path": [...]}]: the messages the partner was sent.
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    duration_ms: Mapped[float] = mapped_column(Float)
+    variables: Mapped[Any] = mapped_column(JSON, nullable=True)
+    # [{"method", "path", "status", "duration_ms", "offset_ms", "attempt", "retry_reason",
+    #   "error"}], in the order the calls ended.
+    backend_calls: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
