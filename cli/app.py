@@ -8,6 +8,8 @@
     gateway keys issue --company "Acme Learning"
     gateway usage report --company "Acme Learning" --from 2026-01-01 --to 2026-01-31
     gateway usage export --month 2026-01 --out usage-2026-01.csv
+    gateway trace 01JD9Q6Y4B2X7T0M3N5P8R1S2V
+    gateway traces --company "Acme Learning" --since 1h --outcome error
     gateway db upgrade
     gateway serve
     gateway demo
@@ -22,7 +24,7 @@ import sys
 
 import typer
 
-from cli import companies, db, keys, plans, usage
+from cli import companies, db, keys, plans, traces, usage
 from cli.demo import demo
 from cli.serve import serve
 
@@ -40,6 +42,8 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(plans.app, name="plans")
 app.add_typer(usage.app, name="usage")
 app.add_typer(db.app, name="db")
+app.command("trace")(traces.trace)
+app.command("traces")(traces.traces)
 app.command("serve")(serve)
 app.command("demo")(demo)
 
