@@ -14,10 +14,11 @@ import strawberry
 from strawberry.federation import Schema
 from strawberry.federation.schema_directives import Cost, ListSize
 
-from resolvers import api_keys, mutations, queries
+from resolvers import api_keys, mutations, queries, traces
 from schema.api_key_mutations import RotateApiKeyPayload
 from schema.connections import BadgeConnection, CredentialConnection
 from schema.mutations import IssueCredentialPayload, RevokeCredentialPayload
+from schema.traces import RequestTrace
 from schema.types import Badge, Credential, CredentialVerification, Organization, Viewer
 
 __all__ = ["Mutation", "Query", "build_schema"]
@@ -57,6 +58,11 @@ class Query:
     verify_credential: CredentialVerification | None = strawberry.field(
         resolver=queries.verify_credential,
         description="Check whether one of your credentials is currently valid.",
+    )
+    request_trace: RequestTrace | None = strawberry.field(
+        resolver=traces.request_trace,
+        description="What happened to one of your requests, by its request ID: kept for 14 "
+        "days. Null for an unknown ID, or one that is not your company's.",
     )
 
 
