@@ -33,6 +33,7 @@ from sentry_sdk.utils import BadDsn
 
 from auth.peppers import parse_pepper_set
 from observability.scrub import redact_variables, scrub
+from observability.trace_context import current_trace
 from observability.traceparent import TraceContext
 from settings import Settings
 
@@ -103,11 +104,14 @@ def capture_request_error(
     """Report ``exc`` tagged with the request ID, company and operation; returns the event
     ID, or None when Sentry is off (then it costs one check).
 
-    With ``trace``, the event carries the request's W3C trace ID, so an error in Sentry
-    and the request's spans in the tracing backend find each other.
+    The event carries the request's W3C trace ID (``trace``, by default the one bound for
+    the current request), so an error in Sentry and the request's spans in the tracing
+    backend find each other.
     """
     if not sentry_sdk.get_client().is_active():
         return None
+    if trace is None:
+        trace = current_trace()
     with sentry_sdk.new_scope() as scope:
         scope.set_tag("request_id", request_id)
         scope.set_tag("company", company_id or _NO_COMPANY)

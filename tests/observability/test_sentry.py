@@ -19,6 +19,7 @@ from sentry_sdk.transport import Transport
 from sentry_sdk.types import Event
 
 from observability.sentry import capture_request_error, init_sentry
+from observability.trace_context import bind_trace
 from observability.traceparent import new_trace
 from settings import Settings
 
@@ -192,6 +193,18 @@ def test_unknown_company_and_anonymous_operations_are_tagged_plainly(
     capture_request_error(RuntimeError("x"), request_id="r-2", company_id=None, operation=None)
     (event,) = transport.events
     assert event["tags"] == {"request_id": "r-2", "company": "(none)", "operation": "(anonymous)"}
+
+
+def test_the_requests_bound_trace_is_used_by_default(transport: CapturingTransport) -> None:
+    trace = new_trace(sampled=False)
+    token = bind_trace(trace)
+    try:
+        capture_request_error(RuntimeError("x"), request_id="r-3", company_id=None, operation=None)
+    finally:
+        token.var.reset(token)
+    (event,) = transport.events
+    assert event["tags"]["trace_id"] == trace.trace_id
+    assert event["contexts"]["trace"]["trace_id"] == trace.trace_id
 
 
 def test_the_conventional_sentry_dsn_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
