@@ -157,7 +157,9 @@ async def test_traces_older_than_the_retention_are_purged(database: Database) ->
         writer.submit(usage, status=200)
     writer.submit(_usage("now"), status=200)
     await writer.flush()
-    assert await writer.purge() == 2
+    await writer.purge()
+    # The writer's own start-up purge may have got there first: together, exactly two.
+    assert writer.purged == 2
     stored = await TraceRepository(database).search()
     assert sorted(t.request_id for t in stored) == ["now", "recent"]
     await writer.close()
