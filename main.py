@@ -34,6 +34,9 @@ from metering.plans import PlanCatalog
 from observability.calls import record_call
 from observability.logging import configure_logging, get_logger
 from observability.metrics import RequestMetrics, metrics_endpoint
+from observability.sentry import init_sentry
+from observability.trace_store import TraceWriter
+from observability.tracing import tracer_from_settings
 from schema.partner_schema import build_schema
 from schema.sdl import partner_sdl, subgraph_sdl
 from server.documents import DocumentCache
@@ -82,12 +85,15 @@ class GatewayApp:
 def create_app(settings: Settings | None = None) -> GatewayApp:
     settings = settings or load_settings()
     configure_logging(settings)
+    init_sentry(settings)  # before build_schema(): its Strawberry integration hooks Schema
 
     schema = build_schema()
     database = Database.from_settings(settings)
     backend = BackendClient(settings, on_call=record_call)
     ledger = UsageLedger(database)
     metrics = RequestMetrics.from_settings(settings)
+    tracer = tracer_from_settings(settings)
+    traces = TraceWriter.from_settings(database, settings)
     auth = AuthServices.from_settings(database, settings)
     redis = Redis.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
     buckets: BucketStore = (
@@ -125,6 +131,8 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         ledger=ledger,
         metrics=metrics,
         database=database,
+        tracer=tracer,
+        traces=traces,
     )
     published_sdl = partner_sdl(schema)
     federation_sdl = subgraph_sdl(schema)
@@ -139,6 +147,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await backend.start()
         await ledger.start()
+        await traces.start()
         await auth.start()
         # Last-used times, re-hashes and refusal events: written in batches, never per request.
         flusher = asyncio.create_task(_every(settings.key_flush_interval, auth.authenticator.flush))
@@ -157,6 +166,8 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             # uvicorn has drained in-flight requests (each waited for its usage event):
             # what is left in the ledger's queue is committed before the process ends.
             await ledger.close()
+            await traces.close()  # what is queued is written first
+            await tracer.close()  # flushes spans still queued
             await auth.close()  # stops listening to Redis, flushes what is pending
             await buckets.close()
             if redis is not None:

@@ -88,6 +88,7 @@ from errors import (
     BadUserInput,
 )
 from observability.request_id import current_request_id
+from observability.trace_context import trace_headers
 from settings import Settings
 
 __all__ = ["BackendCall", "BackendClient", "CallObserver", "format_path"]
@@ -475,6 +476,8 @@ class BackendClient:
 
 def _headers(request_id: str, has_body: bool, idempotency_key: str | None) -> dict[str, str]:
     headers = {"X-Request-ID": request_id}
+    for name, value in trace_headers():  # traceparent (and tracestate): the gateway's span
+        headers[name] = value
     if has_body:
         headers["Content-Type"] = _JSON
     if idempotency_key is not None:

@@ -46,11 +46,15 @@ from errors import (
 )
 from metering.cost import CostPlan
 from metering.ledger import LedgerUnavailable, UsageLedger, UsageRecord
-from metering.meter import Meter, MeterRefusal
+from metering.meter import Charge, Meter, MeterRefusal
 from observability.calls import open_call_log
 from observability.logging import get_logger
 from observability.metrics import RequestMetrics
 from observability.request_id import bind_request_id, request_id_from_header
+from observability.sentry import capture_request_error
+from observability.trace_context import bind_trace
+from observability.trace_store import TraceWriter
+from observability.tracing import RequestSpan, Tracer
 from resolvers.context import RequestContext
 from server.documents import DocumentCache, PreparedDocument
 from server.responses import Reply, error_reply, format_graphql_error, json_reply, send_reply
@@ -84,6 +88,22 @@ class RequestRefused(ClientError):
         super().__init__(message)
 
 
+class Exchange:
+    """One request's state as the endpoint learns it, handed down instead of six arguments."""
+
+    __slots__ = ("company_name", "errors", "headers", "request_id", "span", "usage", "variables")
+
+    def __init__(self, headers: dict[bytes, bytes], request_id: str, span: RequestSpan) -> None:
+        self.headers = headers
+        self.request_id = request_id
+        self.span = span
+        self.usage = UsageRecord(request_id=request_id, outcome="ok", duration_ms=0.0)
+        self.company_name: str | None = None
+        # For the trace store: the partner's variables and the errors it was sent.
+        self.variables: dict[str, Any] | None = None
+        self.errors: list[dict[str, Any]] = []
+
+
 class GraphQLEndpoint:
     def __init__(
         self,
@@ -100,7 +120,11 @@ class GraphQLEndpoint:
         failed_auth: FailedAuthLimiter | None = None,
         keys: KeyLifecycle | None = None,
         database: Database | None = None,
+        tracer: Tracer | None = None,
+        traces: TraceWriter | None = None,
     ) -> None:
+        self._tracer = tracer or Tracer()  # the disabled one: no spans, no allocation
+        self._traces = traces
         self._schema = schema
         self._database = database
         self._meter = meter
@@ -122,26 +146,48 @@ class GraphQLEndpoint:
         headers = dict(scope["headers"])  # duplicates collapse to the last: fine here
         request_id = request_id_from_header(_latin1(headers.get(b"x-request-id")))
         token = bind_request_id(request_id)
+        trace = self._tracer.trace_context(
+            _latin1(headers.get(b"traceparent")), _latin1(headers.get(b"tracestate"))
+        )
+        trace_token = bind_trace(trace)
+        exchange = Exchange(
+            headers, request_id, self._tracer.start_request(trace, request_id=request_id)
+        )
+        usage = exchange.usage
         calls = open_call_log()
-        usage = UsageRecord(request_id=request_id, outcome="ok", duration_ms=0.0)
-        log: dict[str, Any] = {"method": scope["method"]}
         try:
-            reply = await self._reply(scope, receive, headers, request_id, usage, log)
+            reply = await self._reply(scope, receive, exchange)
             usage.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             usage.backend_calls = len(calls)
             if usage.outcome != EXPLORER:
                 reply = await self._record(usage, reply, request_id)
         finally:
+            trace_token.var.reset(trace_token)
             token.var.reset(token)
         # The usage event is committed: only now does the partner get an answer.
         await send_reply(send, reply, request_id)
-        if self._metrics is not None and usage.outcome != EXPLORER:
+        if usage.outcome == EXPLORER:
+            return
+        # After the answer, off its latency: span, stored trace, metrics, access log.
+        exchange.span.finish(usage, status=reply.status, calls=calls)
+        if self._traces is not None:
+            self._traces.submit(
+                usage,
+                calls,
+                status=reply.status,
+                trace=trace,
+                variables=exchange.variables,
+                errors=exchange.errors,
+            )
+        if self._metrics is not None:
             self._metrics.observe(usage)
         access_log.info(
             "request",
             request_id=request_id,
+            method=scope["method"],
             status=reply.status,
             duration_ms=usage.duration_ms,
+            company=exchange.company_name,
             company_id=usage.company_id,
             key_id=usage.key_id,
             operation=usage.operation_name,
@@ -150,7 +196,6 @@ class GraphQLEndpoint:
             cost=usage.actual_cost,
             backend_calls=usage.backend_calls,
             error_codes=list(usage.error_codes) or None,
-            **log,
         )
 
     async def _record(self, usage: UsageRecord, reply: Reply, request_id: str) -> Reply:
@@ -162,40 +207,40 @@ class GraphQLEndpoint:
             return error_reply(503, error.public_message, error.code, request_id)
         return reply
 
-    async def _reply(
-        self,
-        scope: Scope,
-        receive: Receive,
-        headers: dict[bytes, bytes],
-        request_id: str,
-        usage: UsageRecord,
-        log: dict[str, Any],
-    ) -> Reply:
+    async def _reply(self, scope: Scope, receive: Receive, exchange: Exchange) -> Reply:
+        usage, request_id = exchange.usage, exchange.request_id
         try:
-            return await self._graphql(scope, receive, headers, request_id, usage, log)
+            return await self._graphql(scope, receive, exchange)
         except RequestRefused as refusal:
             if usage.outcome == "ok":
                 usage.outcome = "rejected"
             usage.error_codes = (refusal.code,)
+            exchange.errors = [
+                {"message": refusal.public_message, "extensions": {"code": refusal.code}}
+            ]
             extra = refusal.headers or (_WWW_AUTHENTICATE if refusal.status == 401 else ())
             return error_reply(
                 refusal.status, refusal.public_message, refusal.code, request_id, extra
             )
-        except Exception:
+        except Exception as exc:
             usage.outcome = "error"
             usage.error_codes = (GatewayError.code,)
             error_log.exception("unhandled error in the GraphQL endpoint", request_id=request_id)
+            capture_request_error(
+                exc,
+                request_id=request_id,
+                company_id=usage.company_id,
+                operation=usage.operation_name,
+            )
             return error_reply(500, GatewayError.default_message, GatewayError.code, request_id)
 
-    async def _graphql(
-        self,
-        scope: Scope,
-        receive: Receive,
-        headers: dict[bytes, bytes],
-        request_id: str,
-        usage: UsageRecord,
-        log: dict[str, Any],
-    ) -> Reply:
+    async def _graphql(self, scope: Scope, receive: Receive, exchange: Exchange) -> Reply:
+        headers, request_id, usage, span = (
+            exchange.headers,
+            exchange.request_id,
+            exchange.usage,
+            exchange.span,
+        )
         method = scope["method"]
         if method == "GET" and self._graphiql_page is not None and _wants_html(headers):
             usage.outcome = EXPLORER
@@ -208,17 +253,20 @@ class GraphQLEndpoint:
         principal = await self._authenticate(scope, usage)
         usage.company_id = principal.company_id
         usage.key_id = principal.key_id
-        log["company"] = principal.company_name
+        exchange.company_name = principal.company_name
 
         query, variables, operation_name = _parse_body(await self._read_body(receive))
         usage.operation_name = operation_name
-        prepared = self._documents.prepare(query)
+        exchange.variables = variables
+        with span.phase("graphql.document"):
+            prepared = self._documents.prepare(query)
         usage.document_hash = _document_hash(prepared, query)
         if prepared.errors:
             code = PARSE_FAILED if prepared.phase == "parse" else VALIDATION_FAILED
             usage.outcome = "rejected"
             usage.error_codes = (code,)
             errors = [format_graphql_error(e, request_id, code) for e in prepared.errors]
+            exchange.errors = errors
             return json_reply(400, {"errors": errors})
         operation_type = prepared.operation_type(operation_name)
         if operation_type is None:
@@ -244,24 +292,37 @@ class GraphQLEndpoint:
         except MeterRefusal as refusal:
             return self._refuse_cost(refusal, request_id, usage)
         usage.requested_cost = charge.requested
+        return await self._execute(exchange, principal, prepared, operation_name, charge)
 
+    async def _execute(
+        self,
+        exchange: Exchange,
+        principal: Principal,
+        prepared: PreparedDocument,
+        operation_name: str | None,
+        charge: Charge,
+    ) -> Reply:
+        """Run the charged operation, settle its cost, and build the answer."""
+        usage, request_id = exchange.usage, exchange.request_id
         assert prepared.document is not None
-        result = execute(
-            self._schema,
-            prepared.document,
-            context_value=RequestContext(
-                principal, self._api, self._settings, self._meter, self._keys, self._database
-            ),
-            variable_values=variables,
-            operation_name=operation_name,
-        )
-        if not isinstance(result, ExecutionResult):
-            result = await result
+        with exchange.span.phase("graphql.execute"):
+            result = execute(
+                self._schema,
+                prepared.document,
+                context_value=RequestContext(
+                    principal, self._api, self._settings, self._meter, self._keys, self._database
+                ),
+                variable_values=exchange.variables,
+                operation_name=operation_name,
+            )
+            if not isinstance(result, ExecutionResult):
+                result = await result
         report = await self._meter.settle(principal, charge, result.data)
         usage.actual_cost = report.actual or 0
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
-            payload["errors"] = [self._error(error, request_id) for error in result.errors]
+            payload["errors"] = [self._error(error, request_id, usage) for error in result.errors]
+            exchange.errors = payload["errors"]
             usage.outcome = "error"
             usage.error_codes = sorted({e["extensions"]["code"] for e in payload["errors"]})
         payload["extensions"] = {"cost": report.extension()}
@@ -339,7 +400,7 @@ class GraphQLEndpoint:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    def _error(self, error: GraphQLError, request_id: str) -> dict[str, Any]:
+    def _error(self, error: GraphQLError, request_id: str, usage: UsageRecord) -> dict[str, Any]:
         original = error.original_error
         if original is not None and not isinstance(original, GatewayError | GraphQLError):
             error_log.error(
@@ -347,8 +408,21 @@ class GraphQLEndpoint:
                 path=error.path,
                 exc_info=(type(original), original, original.__traceback__),
             )
+            capture_request_error(
+                original,
+                request_id=request_id,
+                company_id=usage.company_id,
+                operation=usage.operation_name,
+            )
         elif isinstance(original, BackendError):
+            # Operators want backend failures in Sentry too: they are what partners see.
             error_log.warning("backend call failed", path=error.path, error=str(original))
+            capture_request_error(
+                original,
+                request_id=request_id,
+                company_id=usage.company_id,
+                operation=usage.operation_name,
+            )
         return format_graphql_error(error, request_id)
 
 
