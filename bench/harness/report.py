@@ -40,6 +40,7 @@ class SideSummary:
     p99_ms: float
     peak_rss_mib: float
     server_cpu: float
+    cpu_us_per_request: float
     backend_cpu: float
     load_core_busy: float | None
     requests: int
@@ -57,6 +58,7 @@ class SideSummary:
             p99_ms=statistics.median(r.wrk.p99_ms for r in runs),
             peak_rss_mib=max(r.peak_rss_kib for r in runs) / _MIB,
             server_cpu=statistics.median(r.server_cpu for r in runs),
+            cpu_us_per_request=statistics.median(r.cpu_us_per_request for r in runs),
             backend_cpu=statistics.median(r.backend_cpu for r in runs),
             load_core_busy=(
                 statistics.median(busy)
@@ -76,6 +78,7 @@ class SideSummary:
             "p99_ms": round(self.p99_ms, 3),
             "peak_rss_mib": round(self.peak_rss_mib, 1),
             "server_cpu": round(self.server_cpu, 3),
+            "cpu_us_per_request": round(self.cpu_us_per_request, 1),
             "backend_cpu": round(self.backend_cpu, 3),
             "load_core_busy": None
             if self.load_core_busy is None
@@ -134,6 +137,7 @@ class ScenarioSummary:
                     "p99_ms": run.wrk.p99_ms,
                     "peak_rss_kib": run.peak_rss_kib,
                     "server_cpu": round(run.server_cpu, 3),
+                    "cpu_us_per_request": round(run.cpu_us_per_request, 1),
                     "backend_cpu": round(run.backend_cpu, 3),
                     "load_core_busy": run.load_core_busy,
                     "server_core_busy": run.server_core_busy,
@@ -145,6 +149,12 @@ class ScenarioSummary:
                 for run in self.result.samples
             ],
         }
+
+
+def _cpu(side: SideSummary | None) -> str:
+    if side is None:
+        return "n/a"
+    return f"{side.server_cpu:.0%} ({side.cpu_us_per_request:,.0f})"
 
 
 def _share(value: float | None) -> str:
@@ -267,7 +277,7 @@ class Summary:
 
     def cpu_markdown(self) -> str:
         lines = [
-            "| scenario | backend calls | gateway CPU | baseline CPU"
+            "| scenario | backend calls | gateway CPU (µs/request) | baseline CPU (µs/request)"
             " | sample backend CPU (gateway / baseline runs)"
             " | load core busy (gateway / baseline runs) | errors (gateway / baseline) |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -285,8 +295,8 @@ class Summary:
             )
             lines.append(
                 f"| {scenario.name} | {scenario.backend_calls}"
-                f" | {gateway.server_cpu:.0%}"
-                f" | {f'{baseline.server_cpu:.0%}' if baseline else 'n/a'}"
+                f" | {gateway.server_cpu:.0%} ({gateway.cpu_us_per_request:,.0f})"
+                f" | {_cpu(baseline)}"
                 f" | {gateway.backend_cpu:.0%} / "
                 f"{f'{baseline.backend_cpu:.0%}' if baseline else 'n/a'}"
                 f" | {_share(gateway.load_core_busy)} / "

@@ -62,6 +62,12 @@ class RunSample:
     load_core_busy: float | None  # how busy the backend+wrk core was (anyone's work)
     server_core_busy: float | None  # how busy the server's core was (anyone's work)
 
+    @property
+    def cpu_us_per_request(self) -> float:
+        """The server's CPU time per answered request, µs: steadier than req/s when shared."""
+        rate = self.wrk.requests_per_second
+        return self.server_cpu * 1e6 / rate if rate else 0.0
+
 
 @dataclass
 class ScenarioResult:
