@@ -3,7 +3,7 @@
 A request calls :meth:`UsageLedger.record` and waits; one writer task commits whatever
 events are waiting in a single transaction, then releases them all. Under load many
 requests share one commit (group commit), so the ledger costs a transaction per batch,
-not per request, through a driver-level sink (:mod:`metering.ledger_sinks`). Rows are
+not per request, through a driver-level sink (:mod:`storage.bulk_insert`). Rows are
 keyed by the event's own ID and inserted with ``ON CONFLICT DO NOTHING``, so writing a
 batch again never counts twice::
 
@@ -19,12 +19,15 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from metering.ledger_sinks import LedgerSink, ledger_sink
+from sqlalchemy import Table
+
 from observability.logging import get_logger
 from observability.request_id import new_request_id
+from storage.bulk_insert import BulkSink, bulk_sink
 from storage.database import Database
+from storage.models import UsageEvent
 
 __all__ = ["LedgerUnavailable", "UsageLedger", "UsageRecord"]
 
@@ -86,9 +89,11 @@ class UsageRecord:
 
 class UsageLedger:
     def __init__(
-        self, database: Database, *, max_batch: int = _MAX_BATCH, sink: LedgerSink | None = None
+        self, database: Database, *, max_batch: int = _MAX_BATCH, sink: BulkSink | None = None
     ) -> None:
-        self._sink = sink or ledger_sink(database)
+        self._sink = sink or bulk_sink(
+            database, cast(Table, UsageEvent.__table__), conflict="event_id"
+        )
         self._max_batch = max_batch
         self._queue: list[tuple[UsageRecord, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()

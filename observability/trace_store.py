@@ -27,7 +27,9 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
+
+from sqlalchemy import Table
 
 from backend.client import BackendCall
 from metering.ledger import UsageRecord
@@ -36,7 +38,9 @@ from observability.logging import get_logger
 from observability.scrub import redact_variables, scrub_text
 from observability.traceparent import TraceContext
 from settings import Settings
+from storage.bulk_insert import bulk_sink
 from storage.database import Database
+from storage.models import RequestTrace
 from storage.traces import TraceRepository
 
 __all__ = ["DEFAULT_RETENTION", "StoreMode", "TraceWriter"]
@@ -79,6 +83,8 @@ class TraceWriter:
         if retention <= timedelta(0):
             raise ValueError("retention must be positive")
         self._repository = TraceRepository(database)
+        # Inserts skip the ORM: a trace per request is too many for a session each batch.
+        self._sink = bulk_sink(database, cast(Table, RequestTrace.__table__))
         self._retention = retention
         self._mode = mode
         self._queue: deque[_Pending] = deque(maxlen=max_queue)
@@ -160,6 +166,7 @@ class TraceWriter:
         if self._queue:  # never started: nothing to write with
             self.dropped += len(self._queue)
             self._queue.clear()
+        await self._sink.close()
         if self.dropped or self.failed:
             log.warning("traces not stored", dropped=self.dropped, failed=self.failed)
 
@@ -200,8 +207,10 @@ class TraceWriter:
                 self.failed += 1
                 request_id = pending.usage.request_id
                 log.warning("trace not stored", request_id=request_id, error=repr(exc))
+        if not rows:
+            return
         try:
-            await self._repository.insert(rows)
+            await self._sink.write(rows)
         except Exception as exc:
             self.failed += len(rows)
             log.warning("trace batch not stored", count=len(rows), error=repr(exc))

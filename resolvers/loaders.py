@@ -45,6 +45,11 @@ class Loaders:
     async def badge(self, badge_id: int) -> Record | None:
         return await self._badges.load(badge_id)
 
+    async def badges(self, badge_ids: list[int]) -> dict[int, Record]:
+        """Several badges in one batch (a page's), by id; missing ones are left out."""
+        records = await self._badges.load_many(list(dict.fromkeys(badge_ids)))
+        return {r["id"]: r for r in records if r is not None}
+
     async def credential(self, credential_id: str) -> Record | None:
         return await self._credentials.load(credential_id)
 

@@ -119,7 +119,9 @@ async def issue_credential(
                 user_error(["input", "idempotencyKey"], message, "IDEMPOTENCY_KEY_REUSED")
             ],
         )
-    return IssueCredentialPayload(credential=Credential.from_backend(record), user_errors=[])
+    return IssueCredentialPayload(
+        credential=Credential.from_backend(record, context.loaders), user_errors=[]
+    )
 
 
 def _is_replay_of(
@@ -170,4 +172,6 @@ async def revoke_credential(
                 )
             ],
         )
-    return RevokeCredentialPayload(credential=Credential.from_backend(record), user_errors=[])
+    return RevokeCredentialPayload(
+        credential=Credential.from_backend(record, context.loaders), user_errors=[]
+    )

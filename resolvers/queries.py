@@ -18,6 +18,7 @@ from strawberry.types import Info
 from errors import BadUserInput, NotFound
 from resolvers.context import RequestContext
 from resolvers.ids import parse_badge_id, parse_credential_id
+from resolvers.lookahead import selects
 from resolvers.pagination import PageWindow, encode_cursor, fetch_window
 from schema.connections import (
     BadgeConnection,
@@ -63,7 +64,7 @@ async def credential(
     data = await info.context.loaders.credential(parse_credential_id(id))
     if data is None:
         raise NotFound("Credential not found.")
-    return Credential.from_backend(data)
+    return Credential.from_backend(data, info.context.loaders)
 
 
 async def verify_credential(
@@ -178,9 +179,14 @@ async def credentials(
         total = 0
     else:
         records, total = await fetch_window(window, fetch_page)
-    nodes = [
-        Credential.from_backend(r) for r in records if r["organization"] == context.organization_id
-    ]
+    records = [r for r in records if r["organization"] == context.organization_id]
+    badges: dict[int, Badge] = {}
+    if records and selects(info, ("nodes", "badge"), ("edges", "node", "badge")):
+        # One batch for the page, one Badge object per distinct badge.
+        fetched = await context.loaders.badges([r["badge"] for r in records])
+        badges = {badge_id: Badge.from_backend(data) for badge_id, data in fetched.items()}
+    loaders = context.loaders
+    nodes = [Credential.from_backend(r, loaders, badges.get(r["badge"])) for r in records]
     return CredentialConnection(
         edges=[
             CredentialEdge(cursor=c, node=n)

@@ -8,8 +8,9 @@ an internal field (``x-internal`` in the contract) has no way into a response::
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, cast
 
 import strawberry
 from strawberry.federation.schema_directives import Cost, ListSize
@@ -19,6 +20,7 @@ from errors import NotFound
 from metering.buckets import next_month_start
 from resolvers.context import RequestContext
 from resolvers.ids import parse_badge_id, parse_credential_id
+from resolvers.loaders import Loaders
 from resolvers.usage import usage_for
 from schema.api_keys import ApiKey
 from schema.metering import Quota, RateLimit, Usage
@@ -148,17 +150,15 @@ class Credential:
     evidence_url: str | None = strawberry.field(description="Link to evidence of the work.")
     public_url: str | None = strawberry.field(description="Public verification page.")
     created_at: datetime | None = strawberry.field(description="When the record was created.")
-    badge_id: strawberry.Private[int]
-
-    @strawberry.field(description="The badge this credential awards.")
-    async def badge(self, info: Info[RequestContext, None]) -> Badge:
-        data = await info.context.loaders.badge(self.badge_id)
-        if data is None:  # the backend's own data is inconsistent; never guess
-            raise NotFound("The badge of this credential was not found.")
-        return Badge.from_backend(data)
+    # Either the Badge itself (a list resolver fetched the page's badges in one batch) or
+    # a BadgeOnDemand that graphql-core awaits only if the operation selects it. A plain
+    # attribute, not a resolver: no Strawberry resolver machinery per item of a page.
+    badge: Badge = strawberry.field(description="The badge this credential awards.")
 
     @classmethod
-    def from_backend(cls, data: dict[str, Any]) -> Self:
+    def from_backend(
+        cls, data: dict[str, Any], loaders: Loaders, badge: Badge | None = None
+    ) -> Self:
         recipient = data["recipient"]
         return cls(
             id=strawberry.ID(data["uuid"]),
@@ -175,15 +175,35 @@ class Credential:
             evidence_url=data.get("evidence_url"),
             public_url=data.get("public_url"),
             created_at=_datetime(data.get("created_at")),
-            badge_id=data["badge"],
+            badge=badge or cast(Badge, BadgeOnDemand(loaders, data["badge"])),
         )
 
     @classmethod
     async def resolve_reference(
         cls, info: Info[RequestContext, None], id: strawberry.ID
     ) -> Self | None:
-        data = await info.context.loaders.credential(parse_credential_id(id))
-        return None if data is None else cls.from_backend(data)
+        loaders = info.context.loaders
+        data = await loaders.credential(parse_credential_id(id))
+        return None if data is None else cls.from_backend(data, loaders)
+
+
+class BadgeOnDemand:
+    """A credential's badge, loaded (batched, scoped) only when something awaits it."""
+
+    __slots__ = ("_badge_id", "_loaders")
+
+    def __init__(self, loaders: Loaders, badge_id: int) -> None:
+        self._loaders = loaders
+        self._badge_id = badge_id
+
+    def __await__(self) -> Generator[Any, None, Badge]:
+        return self._load().__await__()
+
+    async def _load(self) -> Badge:
+        data = await self._loaders.badge(self._badge_id)
+        if data is None:  # the backend's own data is inconsistent; never guess
+            raise NotFound("The badge of this credential was not found.")
+        return Badge.from_backend(data)
 
 
 @strawberry.type(description="The result of checking a credential.")

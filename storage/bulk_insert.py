@@ -1,12 +1,12 @@
-"""Where the ledger's batches go: one insert-many and one commit per batch, at driver level.
+"""Batch inserts at driver level: one insert-many and one commit per batch.
 
-The ledger writes on the hot path (every answer waits for its row), so its batches skip the
+The usage ledger and the trace store write a row per request, so their batches skip the
 ORM session: SQLite gets a writer thread of its own with a stdlib ``sqlite3`` connection
 (one thread hop per batch instead of several per statement); PostgreSQL gets an asyncpg
 pool and ``executemany``. The SQL is compiled from the SQLAlchemy table, so the schema
-has one source (``storage.models.UsageEvent`` and its migrations)::
+has one source (``storage.models`` and the migrations)::
 
-    sink = ledger_sink(database)
+    sink = bulk_sink(database, UsageEvent.__table__, conflict="event_id")
     await sink.write([row, row, ...])   # committed when it returns
     await sink.close()
 """
@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
-from sqlalchemy import bindparam
+import orjson
+from sqlalchemy import JSON, Table, bindparam
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -29,24 +30,37 @@ from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.engine import make_url
 
 from storage.database import Database
-from storage.models import UsageEvent
 
-__all__ = ["LedgerSink", "PostgresLedgerSink", "SqliteLedgerSink", "ledger_sink"]
-
-_TABLE = UsageEvent.__table__
-COLUMNS: tuple[str, ...] = tuple(column.name for column in _TABLE.columns)
+__all__ = ["BulkSink", "PostgresBulkSink", "SqliteBulkSink", "bulk_sink"]
 
 
-def _insert_sql(insert: Any, dialect: Any) -> str:
-    """``INSERT ... ON CONFLICT (event_id) DO NOTHING`` for every column, in the driver's
-    parameter style, compiled by SQLAlchemy from the table (positional, in COLUMNS order)."""
-    statement = insert(_TABLE).values({name: bindparam(name) for name in COLUMNS})
-    return str(
-        statement.on_conflict_do_nothing(index_elements=["event_id"]).compile(dialect=dialect)
-    )
+class _Statement:
+    """``INSERT`` of every column but an autoincrement key, ``ON CONFLICT (conflict) DO
+    NOTHING`` when given, in the driver's parameter style, compiled by SQLAlchemy."""
+
+    def __init__(self, table: Table, conflict: str | None, insert: Any, dialect: Any) -> None:
+        self.columns = tuple(
+            c.name for c in table.columns if not (c.primary_key and c.autoincrement is True)
+        )
+        self.json_columns = frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
+        statement = insert(table).values({name: bindparam(name) for name in self.columns})
+        if conflict is not None:
+            statement = statement.on_conflict_do_nothing(index_elements=[conflict])
+        self.sql = str(statement.compile(dialect=dialect))
+
+    def values(self, row: dict[str, Any], convert_time: bool) -> tuple[Any, ...]:
+        out = []
+        for name in self.columns:
+            value = row.get(name)
+            if name in self.json_columns and value is not None:
+                value = orjson.dumps(value).decode()
+            elif convert_time and isinstance(value, datetime):
+                value = _sqlite_time(value)
+            out.append(value)
+        return tuple(out)
 
 
-class LedgerSink(Protocol):
+class BulkSink(Protocol):
     async def write(self, rows: Sequence[dict[str, Any]]) -> None: ...
 
     async def close(self) -> None: ...
@@ -57,20 +71,20 @@ def _sqlite_time(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-class SqliteLedgerSink:
+class SqliteBulkSink:
     """Batches through one dedicated thread and its own connection (WAL, as the engine)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, table: Table, conflict: str | None = None) -> None:
         self._path = path
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-sqlite")
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{table.name}-sqlite")
         self._connection: sqlite3.Connection | None = None
-        self._sql = _insert_sql(sqlite_insert, SQLiteDialect(paramstyle="qmark"))
+        self._statement = _Statement(
+            table, conflict, sqlite_insert, SQLiteDialect(paramstyle="qmark")
+        )
+        self._sql = self._statement.sql
 
     async def write(self, rows: Sequence[dict[str, Any]]) -> None:
-        values = [
-            tuple(_sqlite_time(v) if isinstance(v, datetime) else v for v in map(row.get, COLUMNS))
-            for row in rows
-        ]
+        values = [self._statement.values(row, convert_time=True) for row in rows]
         await asyncio.get_running_loop().run_in_executor(self._thread, self._write, values)
 
     def _write(self, values: list[tuple[Any, ...]]) -> None:
@@ -98,14 +112,20 @@ class SqliteLedgerSink:
         self._thread.shutdown(wait=True)
 
 
-class PostgresLedgerSink:
+class PostgresBulkSink:
     """Batches through a small asyncpg pool: one transaction, one ``executemany``."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, table: Table, conflict: str | None = None) -> None:
         self._dsn = dsn
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
-        self._sql = _insert_sql(postgresql_insert, PGDialect_asyncpg())  # type: ignore[no-untyped-call]
+        self._statement = _Statement(
+            table,
+            conflict,
+            postgresql_insert,
+            PGDialect_asyncpg(),  # type: ignore[no-untyped-call]
+        )
+        self._sql = self._statement.sql
 
     async def _connections(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -115,7 +135,7 @@ class PostgresLedgerSink:
         return self._pool
 
     async def write(self, rows: Sequence[dict[str, Any]]) -> None:
-        values = [tuple(map(row.get, COLUMNS)) for row in rows]
+        values = [self._statement.values(row, convert_time=False) for row in rows]
         pool = await self._connections()
         async with pool.acquire() as connection, connection.transaction():
             await connection.executemany(self._sql, values)
@@ -126,11 +146,11 @@ class PostgresLedgerSink:
             self._pool = None
 
 
-def ledger_sink(database: Database) -> LedgerSink:
+def bulk_sink(database: Database, table: Table, *, conflict: str | None = None) -> BulkSink:
     url = make_url(database.url)
     if database.dialect == "postgresql":
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return PostgresLedgerSink(dsn)
+        return PostgresBulkSink(dsn, table, conflict)
     if not url.database or url.database == ":memory:":
-        raise ValueError("the usage ledger needs a SQLite file, not an in-memory database")
-    return SqliteLedgerSink(url.database)
+        raise ValueError("batch writers need a SQLite file, not an in-memory database")
+    return SqliteBulkSink(url.database, table, conflict)
