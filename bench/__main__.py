@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -93,6 +94,24 @@ def _wrk_version(wrk: str) -> str:
     done = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
     lines = (done.stdout or done.stderr).splitlines()
     return lines[0].strip() if lines else "unknown"
+
+
+def _code_state() -> dict[str, Any]:
+    """The commit measured, and files changed on top of it (a shared work tree may have some)."""
+    repo = RESULTS.parents[2]
+
+    git_bin = shutil.which("git")
+
+    def git(*args: str) -> str:
+        if git_bin is None:
+            return ""
+        done = subprocess.run(
+            [git_bin, *args], cwd=repo, capture_output=True, text=True, check=False
+        )
+        return done.stdout if done.returncode == 0 else ""
+
+    changed = [line[3:] for line in git("status", "--porcelain").splitlines() if line[3:]]
+    return {"commit": git("rev-parse", "--short", "HEAD").strip() or None, "changed": changed}
 
 
 def _cpu_model() -> str:
@@ -179,6 +198,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             " near 100% CPU is limited by that core, not by itself)"
         )
     started = datetime.now(UTC)
+    code = _code_state()
+    print(
+        f"code: commit {code['commit']}"
+        + (f" with uncommitted changes in {', '.join(code['changed'])}" if code["changed"] else "")
+    )
     if args.keep:
         directory = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
         summary, failures, peaks = _measure(args, layout, config, directory, args.scenario_list)
@@ -204,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "generated_at": started.isoformat(timespec="seconds"),
         "mode": mode,
         "machine": _machine(layout, wrk),
+        "code": code,
         "database": args.database,
         "config": asdict(config),
         "company_plan": {"plan": "enterprise", "overrides": PLAN_OVERRIDES, "name": COMPANY},
