@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bench.harness.wrk import UNIQUE, LoadScript
 
-__all__ = ["SCENARIOS", "Scenario", "Target"]
+__all__ = ["INVALID_KEY", "ISSUE", "ONE_BADGE", "SCENARIOS", "Scenario", "Target"]
 
 
 @dataclass(frozen=True)
