@@ -57,6 +57,7 @@ from observability.trace_store import TraceWriter
 from observability.tracing import RequestSpan, Tracer
 from resolvers.context import RequestContext
 from server.documents import DocumentCache, PreparedDocument
+from server.executor import executor_for
 from server.responses import Reply, error_reply, format_graphql_error, json_reply, send_reply
 from settings import Settings
 from storage.database import Database
@@ -126,6 +127,7 @@ class GraphQLEndpoint:
         self._tracer = tracer or Tracer()  # the disabled one: no spans, no allocation
         self._traces = traces
         self._schema = schema
+        self._executor = executor_for(schema)  # plain leaves read without resolvers
         self._database = database
         self._meter = meter
         self._ledger = ledger
@@ -314,6 +316,7 @@ class GraphQLEndpoint:
                 ),
                 variable_values=exchange.variables,
                 operation_name=operation_name,
+                executor_class=self._executor,
             )
             if not isinstance(result, ExecutionResult):
                 result = await result
