@@ -274,10 +274,66 @@ def _conditions(selection: Any) -> tuple[tuple[bool, ValueNode], ...]:
     return tuple(found)
 
 
-class CostPlan:
-    """A document's cost structure; price it per request with variables or response data."""
+@dataclass(frozen=True, slots=True)
+class _Billed:
+    """A selection that can add to the actual cost: weighted, or with weighted children."""
 
-    __slots__ = ("_defaults", "_model", "_selections", "is_mutation")
+    key: str
+    weight: int
+    branches: tuple[tuple[_Billed, ...], ...]  # one per concrete type, none without children
+
+
+def _billed(selections: Iterable[_Selection]) -> tuple[_Billed, ...]:
+    """The part of the tree the actual cost reads; weight-0 leaves (most fields) drop out."""
+    billed = []
+    for selection in selections:
+        branches = tuple(
+            children
+            for children in (_billed(branch) for branch in selection.branches.values())
+            if children
+        )
+        if selection.cost.weight or branches:
+            billed.append(_Billed(selection.key, selection.cost.weight, branches))
+    return tuple(billed)
+
+
+def _variables_read(selections: Iterable[_Selection]) -> frozenset[str]:
+    """The variables a requested cost depends on: conditions and slicing arguments."""
+    names: set[str] = set()
+    for selection in selections:
+        values = [value for _, value in selection.conditions]
+        values += [
+            argument.value
+            for argument in selection.node.arguments or ()
+            if argument.name.value in selection.cost.slicing_arguments
+        ]
+        names.update(v.name.value for v in values if isinstance(v, VariableNode))
+        for branch in selection.branches.values():
+            names |= _variables_read(branch)
+    return frozenset(names)
+
+
+_MEMO_LIMIT = 256
+_MISSING = object()
+
+
+class CostPlan:
+    """A document's cost structure; price it per request with variables or response data.
+
+    Both prices run on every request, so the plan keeps what they need precomputed: the
+    requested cost memoised by the few variables it reads (``first``, ``@include(if:)``),
+    and for the actual cost only the weighted part of the tree.
+    """
+
+    __slots__ = (
+        "_billed",
+        "_defaults",
+        "_memo",
+        "_model",
+        "_reads",
+        "_selections",
+        "is_mutation",
+    )
 
     def __init__(
         self,
@@ -290,6 +346,9 @@ class CostPlan:
         self._selections = selections
         self._defaults = variable_defaults
         self.is_mutation = is_mutation
+        self._billed = _billed(selections)
+        self._reads = tuple(sorted(_variables_read(selections)))
+        self._memo: dict[tuple[Any, ...], int] = {}
 
     def requested(
         self,
@@ -298,13 +357,26 @@ class CostPlan:
         breakdown: list[FieldPrice] | None = None,
     ) -> int:
         """The most this operation can cost, before running it."""
-        return self._requested(self._selections, variables or {}, None, "", breakdown)
+        variables = variables or {}
+        if breakdown is not None:
+            return self._requested(self._selections, variables, None, "", breakdown)
+        values = tuple(variables.get(name, _MISSING) for name in self._reads)
+        if not all(isinstance(v, int | str | None) or v is _MISSING for v in values):
+            return self._requested(self._selections, variables, None, "", None)  # a list
+        key = (*values, *map(type, values))  # true and 1 price differently
+        cost = self._memo.get(key)
+        if cost is None:
+            cost = self._requested(self._selections, variables, None, "", None)
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[key] = cost
+        return cost
 
     def actual(self, data: Mapping[str, Any] | None) -> int:
         """What the operation cost, from the response's real list sizes."""
         if data is None:
             return 0
-        return self._actual(self._selections, data)
+        return _actual(self._billed, data)
 
     # -- requested -------------------------------------------------------------------
 
@@ -380,17 +452,18 @@ class CostPlan:
                 return False
         return True
 
-    # -- actual ----------------------------------------------------------------------
 
-    def _actual(self, selections: Iterable[_Selection], data: Mapping[str, Any]) -> int:
-        total = 0
-        for selection in selections:
-            value = data.get(selection.key)
-            if value is None:
-                continue
-            items = value if isinstance(value, list) else (value,)
+def _actual(selections: tuple[_Billed, ...], data: Mapping[str, Any]) -> int:
+    total = 0
+    for selection in selections:
+        value = data.get(selection.key)
+        if value is None:
+            continue
+        # graphql-core's result is plain dicts and lists: exact type checks are enough.
+        items = value if type(value) is list else (value,)
+        total += selection.weight * len(items)
+        if selection.branches:
             for item in items:
-                total += selection.cost.weight
-                if isinstance(item, Mapping) and selection.branches:
-                    total += max(self._actual(b, item) for b in selection.branches.values())
-        return total
+                if type(item) is dict:
+                    total += max(_actual(branch, item) for branch in selection.branches)
+    return total

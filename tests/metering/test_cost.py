@@ -247,3 +247,17 @@ def test_an_abstract_type_costs_its_costliest_possible_type() -> None:
     plan = partner.plan(parse(query), None)
     representations = [{"__typename": "Badge", "id": "1"}] * 3
     assert plan.requested({"r": representations}) == 3 * (1 + 5)
+
+
+def test_one_plan_prices_each_requests_variables_afresh() -> None:
+    query = "query($n: Int, $s: Boolean!) { items(first: $n) { owner @skip(if: $s) { name } } }"
+    plan = MODEL.plan(parse(query), None)
+    asked = [(2, False), (5, False), (2, True), (2, False), (None, False)]
+    costs = [plan.requested({"n": n, "s": s}) for n, s in asked]
+    assert costs == [2 * (1 + 3), 5 * (1 + 3), 2 * 1, 2 * (1 + 3), MODEL.default_list_size * 4]
+
+
+def test_actual_cost_skips_unweighted_fields_but_counts_every_weighted_one() -> None:
+    plan = MODEL.plan(parse("{ items(first: 3) { id owner { name } } }"), None)
+    data = {"items": [{"id": "1", "owner": {"name": "a"}}, {"id": "2", "owner": None}, None]}
+    assert plan.actual(data) == 3 * 1 + 3  # three list slots, one owner
