@@ -174,6 +174,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
                 await redis.aclose()
             await backend.close()
             await database.dispose()
+            endpoint.access_log.flush()
             log.info("gateway stopped")
 
     router = Starlette(

@@ -47,6 +47,7 @@ from errors import (
 from metering.cost import CostPlan
 from metering.ledger import LedgerUnavailable, UsageLedger, UsageRecord
 from metering.meter import Charge, Meter, MeterRefusal
+from observability.access_log import AccessLog
 from observability.calls import open_call_log
 from observability.logging import get_logger
 from observability.metrics import RequestMetrics
@@ -64,7 +65,6 @@ from storage.database import Database
 
 __all__ = ["GraphQLEndpoint"]
 
-access_log = get_logger("gateway.access")
 error_log = get_logger("gateway.errors")
 
 _MAX_OPERATION_NAME = 128
@@ -123,7 +123,9 @@ class GraphQLEndpoint:
         database: Database | None = None,
         tracer: Tracer | None = None,
         traces: TraceWriter | None = None,
+        access_log: AccessLog | None = None,
     ) -> None:
+        self.access_log = access_log or AccessLog.from_settings(settings)
         self._tracer = tracer or Tracer()  # the disabled one: no spans, no allocation
         self._traces = traces
         self._schema = schema
@@ -183,8 +185,7 @@ class GraphQLEndpoint:
             )
         if self._metrics is not None:
             self._metrics.observe(usage)
-        access_log.info(
-            "request",
+        self.access_log.request(
             request_id=request_id,
             method=scope["method"],
             status=reply.status,
