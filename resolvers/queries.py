@@ -8,9 +8,9 @@ records); lists pass ``organization=`` to the backend and check each record agai
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -33,6 +33,8 @@ from schema.types import Badge, Company, Credential, CredentialVerification, Vie
 __all__ = ["badge", "badges", "credential", "credentials", "verify_credential", "viewer"]
 
 Ctx = Info[RequestContext, None]
+N = TypeVar("N")
+E = TypeVar("E")
 _MAX_SEARCH_LENGTH = 200
 
 
@@ -88,8 +90,11 @@ def _page_info(window: PageWindow, count: int, total: int) -> PageInfo:
     )
 
 
-def _cursors(window: PageWindow, records: Sequence[Any]) -> list[str]:
-    return [encode_cursor(window.offset + index) for index in range(len(records))]
+def _edges(info: Ctx, window: PageWindow, nodes: Sequence[N], edge: Callable[..., E]) -> list[E]:
+    """The page's edges with their cursors, built only when the operation selects them."""
+    if not selects(info, ("edges",)):
+        return []  # never read: graphql-core only resolves what is selected
+    return [edge(cursor=encode_cursor(window.offset + i), node=n) for i, n in enumerate(nodes)]
 
 
 FIRST_DESCRIPTION = "How many to return (at most 100; default 20)."
@@ -125,9 +130,7 @@ async def badges(
     records, total = await fetch_window(window, fetch_page)
     nodes = [Badge.from_backend(r) for r in records if r["organization"] == context.organization_id]
     return BadgeConnection(
-        edges=[
-            BadgeEdge(cursor=c, node=n) for c, n in zip(_cursors(window, nodes), nodes, strict=True)
-        ],
+        edges=_edges(info, window, nodes, BadgeEdge),
         nodes=nodes,
         page_info=_page_info(window, len(nodes), total),
         total_count=total,
@@ -188,10 +191,7 @@ async def credentials(
     loaders = context.loaders
     nodes = [Credential.from_backend(r, loaders, badges.get(r["badge"])) for r in records]
     return CredentialConnection(
-        edges=[
-            CredentialEdge(cursor=c, node=n)
-            for c, n in zip(_cursors(window, nodes), nodes, strict=True)
-        ],
+        edges=_edges(info, window, nodes, CredentialEdge),
         nodes=nodes,
         page_info=_page_info(window, len(nodes), total),
         total_count=total,

@@ -161,3 +161,12 @@ def test_first_above_the_cap_is_a_clear_error(gateway: Gateway) -> None:
 def test_malformed_ids_are_bad_input(gateway: Gateway) -> None:
     response = gateway.post('{ badge(id: "../organizations/2") { id } credential(id: "x") { id } }')
     assert sorted(error_codes(response)) == ["BAD_USER_INPUT", "BAD_USER_INPUT"]
+
+
+def test_edges_selected_through_a_fragment_match_the_nodes(gateway: Gateway) -> None:
+    query = """{ credentials(first: 5) { nodes { id } ...Edges } }
+        fragment Edges on CredentialConnection { edges { cursor node { id } } }"""
+    page = data(gateway.post(query))["credentials"]
+    assert len(page["nodes"]) == 5
+    assert [edge["node"] for edge in page["edges"]] == page["nodes"]
+    assert len({edge["cursor"] for edge in page["edges"]}) == 5
