@@ -1,4 +1,4 @@
-"""graphql-core's executor with a fast path for plain leaf fields.
+"""graphql-core's executor with a fast path for plain fields: leaves and objects read off attributes.
 
 Most of a response is leaves read straight off an object: a page of 100 credentials
 with ``id``, ``status`` and ``badge { name }`` is 300 of them. For each, graphql-core
@@ -7,13 +7,14 @@ builds a ``Path`` and a ``GraphQLResolveInfo``, calls Strawberry's resolver wrap
 and walks ``complete_value``. That was over half of executing such a page
 (docs/performance.md).
 
-A *plain leaf* is a field of a Strawberry type with no resolver and no field
-extensions (Strawberry's own "basic field") whose type is a scalar or an enum,
-nullable or not. :class:`GatewayExecutor` reads those with one ``getattr`` and one
-``coerce_output_value``, exactly what the regular path would compute; anything else
-about the field (a missing attribute, ``None`` in a non-null field, a value the type
-cannot coerce) goes down graphql-core's regular path, which raises the error that
-path always raised, with its path and location::
+A *plain field* is a field of a Strawberry type with no resolver and no field
+extensions (Strawberry's own "basic field"). :class:`GatewayExecutor` reads a plain
+*leaf* (a scalar or an enum) with one ``getattr`` and one ``coerce_output_value``, and
+a plain *object* (a concrete object type that checks nothing) with one ``getattr``
+before executing its sub-selection, exactly what the regular path would compute.
+Anything unusual about the value (a missing attribute, ``None`` in a non-null field, a
+value the type cannot coerce, an awaitable) goes down graphql-core's regular path, which
+raises the error that path always raised, with its path and location::
 
     executor = executor_for(schema)  # once, at start-up
     execute(schema, document, context_value=context, executor_class=executor)
@@ -30,6 +31,7 @@ from graphql import (
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLSchema,
     Undefined,
     is_leaf_type,
@@ -38,7 +40,7 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.incremental.incremental_executor import IncrementalExecutor
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 
-__all__ = ["GatewayExecutor", "PlainLeaf", "executor_for", "plain_leaves"]
+__all__ = ["GatewayExecutor", "PlainLeaf", "PlainObject", "executor_for", "plain_fields"]
 
 # Strawberry's back-reference from a graphql-core field to its StrawberryField.
 _STRAWBERRY_FIELD = "strawberry-definition"
@@ -50,13 +52,23 @@ class PlainLeaf(NamedTuple):
     non_null: bool
 
 
-def plain_leaves(schema: GraphQLSchema) -> dict[str, dict[str, PlainLeaf]]:
-    """The plain leaf fields of every object type: type name -> field name -> leaf."""
-    table: dict[str, dict[str, PlainLeaf]] = {}
+class PlainObject(NamedTuple):
+    attribute: str
+    type: GraphQLObjectType  # a concrete type that checks nothing (no is_type_of)
+    return_type: GraphQLOutputType  # as declared: for graphql-core's error handling
+    non_null: bool
+
+
+PlainField = PlainLeaf | PlainObject
+
+
+def plain_fields(schema: GraphQLSchema) -> dict[str, dict[str, PlainField]]:
+    """The plain fields of every object type: type name -> field name -> how to read it."""
+    table: dict[str, dict[str, PlainField]] = {}
     for type_ in schema.type_map.values():
         if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
             continue
-        leaves: dict[str, PlainLeaf] = {}
+        plain: dict[str, PlainField] = {}
         for name, field in type_.fields.items():
             definition = (field.extensions or {}).get(_STRAWBERRY_FIELD)
             # Strawberry marks the resolver it generates for a basic field; a field with
@@ -66,20 +78,22 @@ def plain_leaves(schema: GraphQLSchema) -> dict[str, dict[str, PlainLeaf]]:
             non_null = isinstance(field.type, GraphQLNonNull)
             named = field.type.of_type if non_null else field.type
             if is_leaf_type(named):
-                leaves[name] = PlainLeaf(definition.python_name, named, non_null)
-        if leaves:
-            table[type_.name] = leaves
+                plain[name] = PlainLeaf(definition.python_name, named, non_null)
+            elif isinstance(named, GraphQLObjectType) and named.is_type_of is None:
+                plain[name] = PlainObject(definition.python_name, named, field.type, non_null)
+        if plain:
+            table[type_.name] = plain
     return table
 
 
-# A grouped field set's fields in response order, each with its plain leaf or None.
-FieldPlan = list[tuple[str, PlainLeaf | None, FieldDetailsList]]
+# A grouped field set's fields in response order, each with its plain field or None.
+FieldPlan = list[tuple[str, PlainField | None, FieldDetailsList]]
 
 
 class GatewayExecutor(IncrementalExecutor):
-    """The incremental executor, reading plain leaves without resolver machinery."""
+    """The incremental executor, reading plain fields without resolver machinery."""
 
-    leaves: ClassVar[dict[str, dict[str, PlainLeaf]]] = {}
+    plain: ClassVar[dict[str, dict[str, PlainField]]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -104,19 +118,29 @@ class GatewayExecutor(IncrementalExecutor):
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for response_name, leaf, field_details_list in plan:
-                if leaf is not None:
-                    value = _read_leaf(leaf, source_value)
-                    if value is not Undefined:
-                        results[response_name] = value
+            for response_name, plain, field_details_list in plan:
+                result: Any = Undefined
+                if type(plain) is PlainLeaf:
+                    result = _read_leaf(plain, source_value)
+                    if result is not Undefined:
+                        results[response_name] = result
                         continue
-                result = self.execute_field(
-                    parent_type,
-                    source_value,
-                    field_details_list,
-                    Path(path, response_name, parent_type.name),
-                    position_context,
-                )
+                elif type(plain) is PlainObject:
+                    result = self._complete_plain_object(
+                        plain,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        position_context,
+                    )
+                if result is Undefined:  # not plain, or the regular path must decide
+                    result = self.execute_field(
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        position_context,
+                    )
                 if result is not Undefined:
                     results[response_name] = result
                     if is_awaitable(result):
@@ -139,12 +163,49 @@ class GatewayExecutor(IncrementalExecutor):
 
         return get_results()
 
+    def _complete_plain_object(
+        self,
+        plain: PlainObject,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        """Execute the sub-selection on the attribute's object, as ``execute_field`` does
+        after resolving; ``Undefined`` when the value needs the regular path."""
+        value = getattr(source, plain.attribute, Undefined)
+        if value is None and not plain.non_null:
+            return None
+        if value is None or value is Undefined or self.is_awaitable(value):
+            return Undefined  # a null to report, a missing attribute, a value to await
+        if isinstance(value, Exception):
+            return Undefined
+        return_type = plain.return_type
+        try:
+            completed = self.collect_and_execute_subfields(
+                plain.type, field_details_list, path, value, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        if not self.is_awaitable(completed):
+            return completed
+
+        async def await_completed() -> Any:
+            try:
+                return await completed
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, return_type, field_details_list, path)
+                return None
+
+        return await_completed()
+
     def _plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
     ) -> FieldPlan:
-        leaves = self.leaves.get(parent_type.name, {})
+        fields = self.plain.get(parent_type.name, {})
         plan: FieldPlan = [
-            (response_name, leaves.get(details[0].node.name.value), details)
+            (response_name, fields.get(details[0].node.name.value), details)
             for response_name, details in grouped_field_set.items()
         ]
         self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
@@ -166,5 +227,5 @@ def _read_leaf(leaf: PlainLeaf, source: Any) -> Any:
 
 
 def executor_for(schema: GraphQLSchema) -> type[GatewayExecutor]:
-    """A :class:`GatewayExecutor` class that knows ``schema``'s plain leaves."""
-    return type("GatewayExecutor", (GatewayExecutor,), {"leaves": plain_leaves(schema)})
+    """A :class:`GatewayExecutor` class that knows ``schema``'s plain fields."""
+    return type("GatewayExecutor", (GatewayExecutor,), {"plain": plain_fields(schema)})
