@@ -1,4 +1,4 @@
-"""graphql-core's executor with a fast path for plain fields: leaves and objects read off attributes.
+"""graphql-core's executor with a fast path for plain fields read straight off attributes.
 
 Most of a response is leaves read straight off an object: a page of 100 credentials
 with ``id``, ``status`` and ``badge { name }`` is 300 of them. For each, graphql-core
