@@ -38,6 +38,13 @@ __all__ = [
 ]
 
 
+# Backend value -> enum member: a dict lookup instead of ``Enum(value)``, which showed
+# in the profile of a page of 100 credentials (docs/performance.md).
+_CREDENTIAL_STATUS = {member.value: member for member in CredentialStatus}
+_BADGE_STATUS = {member.value: member for member in BadgeStatus}
+_BADGE_LEVEL = {member.value: member for member in BadgeLevel}
+
+
 def _datetime(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -110,14 +117,14 @@ class Badge:
             description=data.get("description") or "",
             criteria=data.get("criteria") or "",
             image_url=data.get("image_url"),
-            level=BadgeLevel(level) if level else None,
+            level=_BADGE_LEVEL[level] if level else None,
             duration_hours=data.get("duration_hours"),
             language=data.get("language"),
             skills=[
                 Skill(name=skill["name"], esco_uri=skill.get("esco_uri"))
                 for skill in data.get("skills") or ()
             ],
-            status=BadgeStatus(data["status"]),
+            status=_BADGE_STATUS[data["status"]],
             issued_count=data.get("issued_count") or 0,
             created_at=_datetime(data.get("created_at")),
             updated_at=_datetime(data.get("updated_at")),
@@ -167,7 +174,7 @@ class Credential:
                 first_name=recipient.get("first_name"),
                 last_name=recipient.get("last_name"),
             ),
-            status=CredentialStatus(data["status"]),
+            status=_CREDENTIAL_STATUS[data["status"]],
             issued_on=date.fromisoformat(data["issued_on"]),
             expires_on=_date(data.get("expires_on")),
             revoked_at=_datetime(data.get("revoked_at")),
