@@ -1,12 +1,9 @@
 import asyncio
 import io
 import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import structlog
 
 from observability.access_log import AccessLog
 from observability.logging import REDACTED, configure_logging, get_logger
@@ -39,16 +36,6 @@ def _fields(**changes: Any) -> dict[str, Any]:
     }
     fields.update(changes)
     return fields
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 @pytest.mark.usefixtures("restore_logging")

@@ -1,9 +1,7 @@
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
-import structlog
 
 from observability.logging import REDACTED, configure_logging, redact
 from observability.request_id import bind_request_id
@@ -24,16 +22,6 @@ def test_secret_named_entries_are_redacted_in_nested_mappings() -> None:
         "headers": {"Authorization": REDACTED, "accept": "json"},
         "items": [{"password": REDACTED}],
     }
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 @pytest.mark.usefixtures("restore_logging")
