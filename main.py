@@ -39,6 +39,7 @@ from observability.trace_store import TraceWriter
 from observability.tracing import tracer_from_settings
 from schema.partner_schema import build_schema
 from schema.sdl import partner_sdl, subgraph_sdl
+from server.direct_resolvers import install as install_direct_resolvers
 from server.documents import DocumentCache
 from server.graphiql import graphiql_html
 from server.graphql_endpoint import GraphQLEndpoint
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
     init_sentry(settings)  # before build_schema(): its Strawberry integration hooks Schema
 
     schema = build_schema()
+    install_direct_resolvers(schema)  # plain-argument resolvers skip Strawberry's wrapper
     database = Database.from_settings(settings)
     backend = BackendClient(settings, on_call=record_call)
     ledger = UsageLedger(database)

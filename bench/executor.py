@@ -1,4 +1,8 @@
-"""Executing the partner schema: graphql-core's executor against ``server.executor``'s.
+"""Executing the partner schema as Strawberry builds it, and as the gateway serves it.
+
+The gateway's side runs ``server.executor``'s executor over a schema with
+``server.direct_resolvers`` installed; the other side is graphql-core's executor over
+Strawberry's schema as built.
 
 In process, no HTTP and no backend: the resolvers get a stub API that answers at once
 with the sample backend's own seed data, so what is timed is execution alone (resolvers,
@@ -24,6 +28,7 @@ from resolvers.context import RequestContext
 from sample_backend.data import build_seed
 from sample_backend.serializers import badge_repr, credential_repr
 from schema.partner_schema import build_schema
+from server.direct_resolvers import install as install_direct_resolvers
 from server.executor import GatewayExecutor, executor_for
 from settings import Settings
 
@@ -84,8 +89,10 @@ async def _time(
 
 
 async def main(rounds: int) -> None:
-    schema = build_schema()._schema
-    fast = executor_for(schema)
+    schema = build_schema()._schema  # as Strawberry builds it
+    tuned = build_schema()
+    install_direct_resolvers(tuned)  # as the gateway serves it
+    fast = executor_for(tuned._schema)
     api: CredentialsApi = StubApi()  # type: ignore[assignment]
     settings = Settings(
         backend_username="bench",
@@ -95,11 +102,11 @@ async def main(rounds: int) -> None:
     print("CPU µs per execution, medians; rounds alternate between the executors")
     for name, (query, runs) in QUERIES.items():
         timings: dict[str, list[float]] = {"graphql-core": [], "gateway": []}
-        await _time(schema, query, fast, api, settings, runs // 10)  # warm-up
+        await _time(tuned._schema, query, fast, api, settings, runs // 10)  # warm-up
         for round_ in range(rounds):
-            order = [("graphql-core", None), ("gateway", fast)]
-            for label, executor in order if round_ % 2 == 0 else reversed(order):
-                timings[label].append(await _time(schema, query, executor, api, settings, runs))
+            order = [("graphql-core", schema, None), ("gateway", tuned._schema, fast)]
+            for label, graph, executor in order if round_ % 2 == 0 else reversed(order):
+                timings[label].append(await _time(graph, query, executor, api, settings, runs))
         core = statistics.median(timings["graphql-core"])
         ours = statistics.median(timings["gateway"])
         print(
