@@ -16,7 +16,7 @@ printable ASCII, cut to 32 list members and 512 characters, otherwise dropped.
 
 from __future__ import annotations
 
-import os
+import random
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -70,9 +70,11 @@ class TraceContext:
         return bool(self.flags & FLAG_SAMPLED)
 
 
+# IDs must be unique, not secret: the per-process PRNG (reseeded after fork), as for
+# request IDs, instead of a getrandom system call per ID.
 def new_span_id() -> str:
     """A random 8-byte span ID, never all zeros."""
-    while (span_id := os.urandom(8).hex()) == _ZERO_SPAN:  # pragma: no cover - 2**-64
+    while (span_id := f"{random.getrandbits(64):016x}") == _ZERO_SPAN:  # pragma: no cover
         pass
     return span_id
 
@@ -80,7 +82,7 @@ def new_span_id() -> str:
 def new_trace(*, sampled: bool, trace_id: str | None = None) -> TraceContext:
     """The first span of a new trace: random 16-byte trace ID and 8-byte span ID."""
     while trace_id is None or trace_id == _ZERO_TRACE:
-        trace_id = os.urandom(16).hex()
+        trace_id = f"{random.getrandbits(128):032x}"
     flags = FLAG_RANDOM | (FLAG_SAMPLED if sampled else 0)
     return TraceContext(trace_id, new_span_id(), flags)
 

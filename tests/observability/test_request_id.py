@@ -4,7 +4,7 @@ import time
 from hypothesis import given
 from hypothesis import strategies as st
 
-from observability.request_id import new_request_id, request_id_from_header
+from observability.request_id import crockford_base32, new_request_id, request_id_from_header
 
 
 def test_new_ids_are_time_ordered_and_unique() -> None:
@@ -36,3 +36,14 @@ def test_new_ids_encode_the_millisecond_clock_in_crockford_base32() -> None:
     for char in request_id:
         value = value * 32 + alphabet.index(char)
     assert before <= value >> 80 <= after
+
+
+@given(st.integers(min_value=0, max_value=2**130 - 1))
+def test_crockford_base32_round_trips(value: int) -> None:
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    encoded = crockford_base32(value)
+    assert len(encoded) == 26
+    decoded = 0
+    for char in encoded:
+        decoded = decoded * 32 + alphabet.index(char)
+    assert decoded == value
