@@ -87,10 +87,17 @@ class Meter:
         self.model = model
         self.store = store
         self.plans = plans
+        # (plan name, the principal's sorted overrides) -> plan: one lookup per request.
+        self._plan_for: dict[tuple[str, tuple[tuple[str, Any], ...]], Plan] = {}
 
     def plan_for(self, principal: Principal) -> Plan:
-        overrides = principal.plan_overrides
-        return self.plans.resolve(principal.plan, dict(overrides) if overrides else None)
+        key = (principal.plan, principal.plan_overrides)
+        plan = self._plan_for.get(key)
+        if plan is None:
+            overrides = principal.plan_overrides
+            plan = self.plans.resolve(principal.plan, dict(overrides) if overrides else None)
+            self._plan_for[key] = plan
+        return plan
 
     async def charge(
         self,

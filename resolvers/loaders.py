@@ -34,34 +34,49 @@ class Loaders:
     def __init__(self, api: CredentialsApi, organization_id: int) -> None:
         self._api = api
         self.organization_id = organization_id
-        self._badges: DataLoader[int, Record | None] = DataLoader(
-            self._load_badges, max_batch_size=_BATCH_SIZE
-        )
-        self._credentials: DataLoader[str, Record | None] = DataLoader(
-            self._load_credentials, max_batch_size=_BATCH_SIZE
-        )
-        self._organizations: DataLoader[int, Record | None] = DataLoader(self._load_organizations)
+        # Each loader is built on first use: most requests need one of the three.
+        self._badges: DataLoader[int, Record | None] | None = None
+        self._credentials: DataLoader[str, Record | None] | None = None
+        self._organizations: DataLoader[int, Record | None] | None = None
+
+    @property
+    def _badge_loader(self) -> DataLoader[int, Record | None]:
+        if self._badges is None:
+            self._badges = DataLoader(self._load_badges, max_batch_size=_BATCH_SIZE)
+        return self._badges
+
+    @property
+    def _credential_loader(self) -> DataLoader[str, Record | None]:
+        if self._credentials is None:
+            self._credentials = DataLoader(self._load_credentials, max_batch_size=_BATCH_SIZE)
+        return self._credentials
+
+    @property
+    def _organization_loader(self) -> DataLoader[int, Record | None]:
+        if self._organizations is None:
+            self._organizations = DataLoader(self._load_organizations)
+        return self._organizations
 
     async def badge(self, badge_id: int) -> Record | None:
-        return await self._badges.load(badge_id)
+        return await self._badge_loader.load(badge_id)
 
     async def badges(self, badge_ids: list[int]) -> dict[int, Record]:
         """Several badges in one batch (a page's), by id; missing ones are left out."""
-        records = await self._badges.load_many(list(dict.fromkeys(badge_ids)))
+        records = await self._badge_loader.load_many(list(dict.fromkeys(badge_ids)))
         return {r["id"]: r for r in records if r is not None}
 
     async def credential(self, credential_id: str) -> Record | None:
-        return await self._credentials.load(credential_id)
+        return await self._credential_loader.load(credential_id)
 
     async def organization(self, organization_id: int | str) -> Record | None:
         if str(organization_id) != str(self.organization_id):
             return None  # only the caller's own organization exists for it
-        return await self._organizations.load(self.organization_id)
+        return await self._organization_loader.load(self.organization_id)
 
     def prime_badge(self, record: Record) -> None:
         """Remember a badge fetched by a list query, so ``Credential.badge`` reuses it."""
         if record.get("organization") == self.organization_id:
-            self._badges.prime(record["id"], record)
+            self._badge_loader.prime(record["id"], record)
 
     async def _load_badges(self, ids: list[int]) -> list[Record | None]:
         page = await self._api.list_badges(
