@@ -27,6 +27,9 @@ What a call does:
   backoff or the 429's ``Retry-After`` (see :mod:`backend.retry`); a read timeout is
   not. (Below this policy, aiohttp itself re-sends a GET once, at once, when a pooled
   keep-alive connection turns out closed by the server: RFC 9112 section 9.3.1.)
+* a circuit breaker (:mod:`backend.circuit`) counts consecutive failed attempts; after
+  ``backend_circuit_failures`` of them, calls fail at once with ``BackendUnavailable``
+  for ``backend_circuit_reset`` seconds, then one probe decides whether to close it;
 * timeouts: ``backend_connect_timeout`` bounds the TCP connect; ``backend_read_timeout``
   the longest silence of the backend while it answers (time to first byte included);
   waiting for a free pooled connection is bounded by their sum;
@@ -65,6 +68,7 @@ from aiohttp import (
     ConnectionTimeoutError,
 )
 
+from backend.circuit import CircuitBreaker
 from backend.retry import (
     CONNECT_TIMEOUT,
     CONNECTION_ERROR,
@@ -197,6 +201,7 @@ class BackendClient:
 
     __slots__ = (
         "_base_url",
+        "_breaker",
         "_clock",
         "_max_retries",
         "_rand",
@@ -228,6 +233,11 @@ class BackendClient:
         self._rand = rand
         self._session: aiohttp.ClientSession | None = None
         self._tokens = TokenManager(settings, self.post_unauthenticated, clock=clock)
+        self._breaker = CircuitBreaker(
+            failure_threshold=settings.backend_circuit_failures,
+            reset_timeout=settings.backend_circuit_reset,
+            clock=clock,
+        )
         self.on_call: CallObserver | None = on_call
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -379,7 +389,7 @@ class BackendClient:
             started = perf_counter() if observer is not None else 0.0
 
             status, raw, retry_after_header, failure, cause = await self._send(
-                method, url, params, body, headers
+                method, path_template, url, params, body, headers
             )
             succeeded = failure is None and 200 <= status < 300
             if succeeded:
@@ -387,6 +397,8 @@ class BackendClient:
                     data = orjson.loads(raw) if raw or status != 204 else None
                 except orjson.JSONDecodeError:
                     failure, succeeded = _INVALID_JSON, False
+            # Any answer but a 5xx or a 429 shows the backend alive, a 404 included.
+            self._breaker.record(succeeded=failure is None and status < 500 and status != 429)
             if observer is not None:
                 _notify(observer, BackendCall(
                     method, path_template, status or None, (perf_counter() - started) * 1000.0,
@@ -444,6 +456,7 @@ class BackendClient:
     async def _send(
         self,
         method: str,
+        path_template: str,
         url: str,
         params: Mapping[str, str | int] | None,
         body: bytes | None,
@@ -452,10 +465,12 @@ class BackendClient:
         """One HTTP attempt: ``(status, body, Retry-After, failure, cause)``.
 
         ``status`` is 0 and ``failure`` a retry reason when no complete response arrived.
+        While the circuit is open it raises ``BackendUnavailable`` without sending.
         """
         session = self._session
         if session is None:
             raise RuntimeError("BackendClient was closed")
+        self._breaker.before_attempt(f"{method} {path_template}")
         try:
             async with session.request(
                 method, url, params=params, data=body, headers=headers, allow_redirects=False
@@ -472,6 +487,9 @@ class BackendClient:
             return 0, b"", None, CONNECTION_ERROR, exc  # refused, reset, dropped mid-answer
         except ClientError as exc:
             return 0, b"", None, _CLIENT_ERROR, exc
+        except BaseException:  # cancelled (the request's deadline): no verdict on the backend
+            self._breaker.abandon()
+            raise
 
 
 def _headers(request_id: str, has_body: bool, idempotency_key: str | None) -> dict[str, str]:

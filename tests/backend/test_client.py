@@ -23,7 +23,7 @@ from errors import (
     public_message,
 )
 from observability.request_id import bind_request_id
-from tests.backend.conftest import MakeClient, settings_for
+from tests.backend.conftest import Clock, MakeClient, settings_for
 from tests.fixtures.sample_backend import SampleBackend
 
 pytestmark = pytest.mark.usefixtures("clean_backend")
@@ -390,6 +390,47 @@ async def test_malformed_json_is_unavailable_and_not_retried(
     assert recorder.attempts(BADGE)[-1].status == 200
     assert len(api_requests(backend, "/api/v1/badges/1/")) == 2
     assert_no_leak(caught.value, "Taller")
+
+
+# -- circuit breaker ---------------------------------------------------------------------
+
+
+async def test_circuit_opens_on_a_failing_backend_and_recovers_by_itself(
+    make_client: MakeClient, backend: SampleBackend
+) -> None:
+    clock = Clock()
+    client, recorder = await make_client(
+        clock=clock, backend_max_retries=0, backend_circuit_failures=3, backend_circuit_reset=5.0
+    )
+    await client.get(BADGE, {"id": 1})  # logged in
+    backend.inject_fault("error_html", path="/api/v1/badges/1/", count=-1, status=503)
+    for _ in range(3):
+        with pytest.raises(BackendUnavailable):
+            await client.get(BADGE, {"id": 1})
+    before = len(api_requests(backend, "/api/v1/badges/1/"))
+    for _ in range(10):  # open: fail fast, the backend is left alone
+        with pytest.raises(BackendUnavailable) as caught:
+            await client.get(BADGE, {"id": 1})
+    assert len(api_requests(backend, "/api/v1/badges/1/")) == before
+    assert caught.value.retry_after == pytest.approx(5.0)
+    assert_no_leak(caught.value)
+
+    backend.clear_faults()  # the backend is back; the breaker finds out by one probe
+    clock.now += 5.0
+    assert (await client.get(BADGE, {"id": 1}))["id"] == 1
+    assert (await client.get(BADGE, {"id": 1}))["id"] == 1
+    assert len(api_requests(backend, "/api/v1/badges/1/")) == before + 2
+    assert [c.status for c in recorder.attempts(BADGE)[-2:]] == [200, 200]
+
+
+async def test_not_found_answers_keep_the_circuit_closed(
+    make_client: MakeClient, backend: SampleBackend
+) -> None:
+    client, _ = await make_client(backend_circuit_failures=2)
+    for _ in range(4):
+        with pytest.raises(BackendRejected):
+            await client.get(BADGE, {"id": 999_999})
+    assert (await client.get(BADGE, {"id": 1}))["id"] == 1
 
 
 # -- observer, lifecycle ----------------------------------------------------------------
