@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     backend_retry_after_cap: float = Field(5.0, ge=0)
     backend_pool_size: int = Field(100, ge=1)
     backend_token_refresh_margin: float = Field(30.0, ge=0)
+    backend_circuit_failures: int = Field(5, ge=1)  # consecutive failed attempts: open
+    backend_circuit_reset: float = Field(5.0, gt=0)  # seconds open before one probe
 
     # Storage and keys. Exactly one pepper source: one pepper, a versioned set, or AWS.
     database_url: str = "sqlite+aiosqlite:///gateway.db"
@@ -68,7 +70,10 @@ class Settings(BaseSettings):
     max_page_size: int = Field(100, ge=1, le=100)
     default_page_size: int = Field(20, ge=1, le=100)
     graphiql: bool = True
+    introspection: bool = True  # for authenticated partners: the explorer and codegen need it
     field_suggestions: bool = False
+    get_queries: bool = False  # queries over GET (mutations never): cacheable, but keys in URLs
+    request_deadline: float = Field(15.0, gt=0)  # seconds to execute, backend retries included
     max_body_bytes: int = Field(1_048_576, ge=1024)
     max_query_tokens: int = Field(10_000, ge=100)
 
