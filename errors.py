@@ -14,6 +14,7 @@ GraphQL error by :func:`error_code` and :func:`public_message`::
     │   └── Throttled                 THROTTLED (HTTP 429 with Retry-After)
     │       └── QuotaExceeded         QUOTA_EXCEEDED (HTTP 429, until the month ends)
     ├── UsageNotRecorded              SERVICE_UNAVAILABLE (HTTP 503: the ledger is down)
+    ├── RequestTimeout                GATEWAY_TIMEOUT (HTTP 504: past ``request_deadline``)
     └── BackendError                  the backend failed; its body never reaches a partner
         ├── BackendUnavailable        BACKEND_UNAVAILABLE (refused, reset, 5xx, 429, bad JSON)
         ├── BackendTimeout            BACKEND_TIMEOUT
@@ -51,6 +52,7 @@ __all__ = [
     "GatewayError",
     "NotFound",
     "QuotaExceeded",
+    "RequestTimeout",
     "Throttled",
     "Unauthenticated",
     "UsageNotRecorded",
@@ -149,6 +151,16 @@ class UsageNotRecorded(GatewayError):
 
     code = "SERVICE_UNAVAILABLE"
     default_message = "The service is temporarily unavailable. Retry later."
+
+
+class RequestTimeout(GatewayError):
+    """Execution ran past the configured ``request_deadline``; its result was dropped."""
+
+    code = "GATEWAY_TIMEOUT"
+    default_message = (
+        "The request did not complete in time. Retry later; a mutation sent with the "
+        "same idempotencyKey is not applied twice."
+    )
 
 
 class BackendError(GatewayError):

@@ -15,6 +15,7 @@ import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -114,13 +115,16 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             schema._schema,
             max_tokens=settings.max_query_tokens,
             hide_suggestions=not settings.field_suggestions,
-            extra_rules=operation_limit_rules(
-                OperationLimits(
-                    max_depth=settings.max_depth,
-                    max_aliases=settings.max_aliases,
-                    max_root_fields=settings.max_root_fields,
-                    max_directives=settings.max_directives,
-                )
+            extra_rules=(
+                *operation_limit_rules(
+                    OperationLimits(
+                        max_depth=settings.max_depth,
+                        max_aliases=settings.max_aliases,
+                        max_root_fields=settings.max_root_fields,
+                        max_directives=settings.max_directives,
+                    )
+                ),
+                *(() if settings.introspection else (NoSchemaIntrospectionCustomRule,)),
             ),
         ),
         authenticator=auth.authenticator,

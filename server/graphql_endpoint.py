@@ -18,10 +18,12 @@ and orjson, which measured 1.7x the throughput of Strawberry's own ASGI view
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 from graphql import ExecutionResult, GraphQLError, GraphQLSchema, OperationType, execute
@@ -39,6 +41,7 @@ from errors import (
     ClientError,
     Forbidden,
     GatewayError,
+    RequestTimeout,
     Throttled,
     TooManyFailedAuthentications,
     Unauthenticated,
@@ -71,6 +74,11 @@ _MAX_OPERATION_NAME = 128
 EXPLORER = "explorer"  # the GraphiQL page: not an API request, not in the ledger
 _SCOPE_FOR_OPERATION = {OperationType.QUERY: "read", OperationType.MUTATION: "write"}
 _WWW_AUTHENTICATE = ((b"www-authenticate", b'Bearer realm="partner-api"'),)
+_ALLOW_POST = ((b"allow", b"POST"),)
+_ALLOW_GET_POST = ((b"allow", b"GET, POST"),)
+
+# One request's operation: the query, its variables and the operation to run.
+Operation = tuple[str, dict[str, Any] | None, str | None]
 
 
 class RequestRefused(ClientError):
@@ -144,6 +152,8 @@ class GraphQLEndpoint:
         self._settings = settings
         self._graphiql_page = graphiql_page
         self._max_body = settings.max_body_bytes
+        self._deadline = settings.request_deadline
+        self._allow = _ALLOW_GET_POST if settings.get_queries else _ALLOW_POST
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -248,9 +258,14 @@ class GraphQLEndpoint:
         if method == "GET" and self._graphiql_page is not None and _wants_html(headers):
             usage.outcome = EXPLORER
             return Reply(200, self._graphiql_page, content_type=b"text/html; charset=utf-8")
-        if method != "POST":
-            raise RequestRefused(405, "Send GraphQL operations as POST with a JSON body.")
-        if not headers.get(b"content-type", b"").startswith(b"application/json"):
+        over_get = method == "GET" and self._settings.get_queries
+        if method != "POST" and not over_get:
+            raise RequestRefused(
+                405, "Send GraphQL operations as POST with a JSON body.", headers=self._allow
+            )
+        if not over_get and not _is_json(headers.get(b"content-type")):
+            # Forms, multipart and text/plain are refused: a browser cannot send a
+            # cross-site request as application/json without a CORS preflight.
             raise RequestRefused(415, "The Content-Type must be application/json.")
 
         principal = await self._authenticate(scope, usage)
@@ -258,7 +273,11 @@ class GraphQLEndpoint:
         usage.key_id = principal.key_id
         exchange.company_name = principal.company_name
 
-        query, variables, operation_name = _parse_body(await self._read_body(receive))
+        query, variables, operation_name = (
+            _parse_query_string(scope["query_string"])
+            if over_get
+            else _parse_body(await self._read_body(receive))
+        )
         usage.operation_name = operation_name
         exchange.variables = variables
         with span.phase("graphql.document"):
@@ -280,6 +299,8 @@ class GraphQLEndpoint:
                 else f"The document has no operation {operation_name!r}.",
             )
         usage.operation_type = operation_type.value
+        if over_get and operation_type is not OperationType.QUERY:
+            raise RequestRefused(405, "Send mutations as POST.", headers=_ALLOW_POST)
         required_scope = _SCOPE_FOR_OPERATION[operation_type]
         if not principal.has_scope(required_scope):
             message = (
@@ -308,19 +329,30 @@ class GraphQLEndpoint:
         """Run the charged operation, settle its cost, and build the answer."""
         usage, request_id = exchange.usage, exchange.request_id
         assert prepared.document is not None
-        with exchange.span.phase("graphql.execute"):
-            result = execute(
-                self._schema,
-                prepared.document,
-                context_value=RequestContext(
-                    principal, self._api, self._settings, self._meter, self._keys, self._database
-                ),
-                variable_values=exchange.variables,
-                operation_name=operation_name,
-                executor_class=self._executor,
-            )
-            if not isinstance(result, ExecutionResult):
-                result = await result
+        try:
+            with exchange.span.phase("graphql.execute"):
+                # Backend calls and their retries included; what is still running when
+                # the deadline passes is cancelled, and the partner gets a coded 504.
+                async with asyncio.timeout(self._deadline):
+                    result = execute(
+                        self._schema,
+                        prepared.document,
+                        context_value=RequestContext(
+                            principal,
+                            self._api,
+                            self._settings,
+                            self._meter,
+                            self._keys,
+                            self._database,
+                        ),
+                        variable_values=exchange.variables,
+                        operation_name=operation_name,
+                        executor_class=self._executor,
+                    )
+                    if not isinstance(result, ExecutionResult):
+                        result = await result
+        except TimeoutError:
+            return await self._time_out(exchange, principal, charge)
         report = await self._meter.settle(principal, charge, result.data)
         usage.actual_cost = report.actual or 0
         payload: dict[str, Any] = {"data": result.data}
@@ -331,6 +363,26 @@ class GraphQLEndpoint:
             usage.error_codes = sorted({e["extensions"]["code"] for e in payload["errors"]})
         payload["extensions"] = {"cost": report.extension()}
         return json_reply(200, payload, report.headers())
+
+    async def _time_out(self, exchange: Exchange, principal: Principal, charge: Charge) -> Reply:
+        """The deadline passed: nothing was answered, so nothing is charged beyond it."""
+        usage = exchange.usage
+        report = await self._meter.settle(principal, charge, None)
+        usage.actual_cost = report.actual or 0
+        usage.outcome = "timeout"
+        usage.error_codes = (RequestTimeout.code,)
+        error_log.warning("request deadline passed", deadline_s=self._deadline)
+        exchange.errors = [
+            {"message": RequestTimeout.default_message, "extensions": {"code": RequestTimeout.code}}
+        ]
+        return error_reply(
+            504,
+            RequestTimeout.default_message,
+            RequestTimeout.code,
+            exchange.request_id,
+            report.headers(),
+            {"cost": report.extension()},
+        )
 
     def _cost_plan(self, prepared: PreparedDocument, operation_name: str | None) -> CostPlan:
         """The operation's cost structure, analysed once per document and operation."""
@@ -444,7 +496,7 @@ def _too_many_failures(retry_after: float) -> RequestRefused:
     return RequestRefused(429, error.public_message, error.code, ((b"retry-after", retry),))
 
 
-def _parse_body(body: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
+def _parse_body(body: bytes) -> Operation:
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -453,6 +505,26 @@ def _parse_body(body: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
         raise RequestRefused(400, "Batched operations are not supported: send one at a time.")
     if not isinstance(payload, dict):
         raise RequestRefused(400, "The body must be a JSON object with a `query`.")
+    return _operation(payload)
+
+
+def _parse_query_string(raw: bytes) -> Operation:
+    """``?query=...&variables=<JSON>&operationName=...``, percent-encoded UTF-8."""
+    try:
+        fields = parse_qs(raw.decode("ascii"), encoding="utf-8", errors="strict", max_num_fields=8)
+        payload: dict[str, Any] = {name: values[-1] for name, values in fields.items()}
+        if isinstance(payload.get("variables"), str):
+            payload["variables"] = orjson.loads(payload["variables"])
+    except UnicodeError:
+        raise RequestRefused(400, "The query string is not percent-encoded UTF-8.") from None
+    except orjson.JSONDecodeError:
+        raise RequestRefused(400, "`variables` must be a JSON object.") from None
+    except ValueError:  # parse_qs: more fields than an operation has
+        raise RequestRefused(400, "Send `query`, `variables` and `operationName` only.") from None
+    return _operation(payload)
+
+
+def _operation(payload: dict[str, Any]) -> Operation:
     query = payload.get("query")
     variables = payload.get("variables")
     operation_name = payload.get("operationName")
@@ -467,6 +539,23 @@ def _parse_body(body: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
             400, f"`operationName` must be a string of at most {_MAX_OPERATION_NAME} characters."
         )
     return query, variables, operation_name
+
+
+def _is_json(content_type: bytes | None) -> bool:
+    """``application/json``, with no parameter but an optional UTF-8 charset."""
+    if content_type is None:
+        return False
+    media_type, _, parameters = content_type.partition(b";")
+    if media_type.strip().lower() != b"application/json":
+        return False
+    for parameter in parameters.split(b";") if parameters else ():
+        name, _, value = parameter.partition(b"=")
+        if name.strip().lower() != b"charset" or value.strip().strip(b'"').lower() not in (
+            b"utf-8",
+            b"utf8",
+        ):
+            return False
+    return True
 
 
 def _wants_html(headers: dict[bytes, bytes]) -> bool:

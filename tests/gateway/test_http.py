@@ -119,6 +119,7 @@ def test_get_without_html_is_refused_with_a_coded_error(gateway: Gateway) -> Non
     response = gateway.request("GET", "/graphql", params={"query": VIEWER})
     assert response.status_code == 405
     assert error_codes(response) == ["BAD_REQUEST"]
+    assert response.headers["allow"] == "POST"  # queries over GET are off by default
 
 
 def test_the_published_sdl_is_the_clean_partner_schema_fully_described(gateway: Gateway) -> None:

@@ -1,0 +1,269 @@
+"""Hostile input and backend faults, against a gateway configured the way an operator
+hardening it would: queries over GET allowed (mutations never), introspection off, a
+one-second request deadline and a circuit breaker that opens after two failures.
+
+Every refusal is a coded error carrying the request ID, and every request, refused or
+not, leaves exactly one row in the usage ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fixtures.gateway import Gateway, data, error_codes, running_gateway
+from tests.fixtures.sample_backend import SampleBackend, StartSampleBackend
+
+VIEWER = "{ viewer { company { name } } }"
+ISSUE = (
+    'mutation { issueCredential(input: {badgeId: "1", recipient: {email: "get@example.com"}})'
+    " { credential { id } userErrors { message } } }"
+)
+
+
+@pytest.fixture(scope="module")
+def hardened_backend(start_sample_backend: StartSampleBackend) -> SampleBackend:
+    return start_sample_backend()  # faults injected here disturb no other module
+
+
+@pytest.fixture(scope="module")
+def hardened(
+    hardened_backend: SampleBackend, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
+    with running_gateway(
+        hardened_backend,
+        tmp_path_factory.mktemp("hardened"),
+        get_queries="true",
+        introspection="false",
+        request_deadline="1",
+        backend_read_timeout="5",
+        backend_circuit_failures="2",
+        backend_circuit_reset="0.5",
+    ) as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def backend(hardened_backend: SampleBackend) -> Iterator[SampleBackend]:
+    hardened_backend.clear_faults()
+    hardened_backend.clear_requests()
+    yield hardened_backend
+    hardened_backend.clear_faults()
+
+
+def get(gateway: Gateway, params: dict[str, str], key: str | None = "org1") -> httpx.Response:
+    headers = {} if key is None else {"Authorization": f"Bearer {gateway.keys[key]}"}
+    return gateway.request("GET", "/graphql", params=params, headers=headers)
+
+
+def badge_calls(backend: SampleBackend) -> list[dict[str, Any]]:
+    return [r for r in backend.recorded_requests() if r["path"] == "/api/v1/badges/"]
+
+
+def assert_one_ledger_row(gateway: Gateway, response: httpx.Response) -> dict[str, Any]:
+    [row] = gateway.ledger_rows(response.headers["x-request-id"])
+    return row
+
+
+def assert_coded(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert error_codes(response) == [code]
+    [error] = response.json()["errors"]
+    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+
+
+# -- GET ---------------------------------------------------------------------------------
+
+
+def test_a_query_over_get_is_answered_and_metered(hardened: Gateway) -> None:
+    response = get(hardened, {"query": VIEWER})
+    assert data(response)["viewer"]["company"]["name"] == "Acme Learning"
+    assert assert_one_ledger_row(hardened, response)["outcome"] == "ok"
+
+
+def test_variables_and_operation_name_over_get(hardened: Gateway) -> None:
+    query = (
+        "query One($id: ID!) { badge(id: $id) { id } } query Two { viewer { company { name } } }"
+    )
+    response = get(
+        hardened, {"query": query, "variables": json.dumps({"id": "1"}), "operationName": "One"}
+    )
+    assert data(response) == {"badge": {"id": "1"}}
+
+
+def test_a_mutation_over_get_is_refused_and_nothing_is_written(
+    hardened: Gateway, backend: SampleBackend
+) -> None:
+    response = get(hardened, {"query": ISSUE})
+    assert_coded(response, 405, "BAD_REQUEST")
+    assert response.headers["allow"] == "POST"
+    assert not [r for r in backend.recorded_requests() if r["method"] == "POST"]
+    assert assert_one_ledger_row(hardened, response)["outcome"] == "rejected"
+
+
+def test_get_still_needs_a_key_in_a_header(hardened: Gateway) -> None:
+    response = get(hardened, {"query": VIEWER, "api_key": hardened.keys["org1"]}, key=None)
+    assert_coded(response, 401, "UNAUTHENTICATED")
+
+
+@pytest.mark.parametrize(
+    ("query_string", "message"),
+    [
+        ("query=%ff%fe", "percent-encoded UTF-8"),
+        ("query=%7B%20viewer%20%7D&variables=%5Bnot-json", "`variables`"),
+        ("query=x&variables=%5B1%5D", "`variables`"),
+        ("&".join(f"f{i}=x" for i in range(20)), "only"),
+    ],
+)
+def test_bad_query_strings_get_coded_errors(
+    hardened: Gateway, query_string: str, message: str
+) -> None:
+    response = hardened.request(
+        "GET",
+        f"/graphql?{query_string}",
+        headers={"Authorization": f"Bearer {hardened.keys['org1']}"},
+    )
+    assert_coded(response, 400, "BAD_REQUEST")
+    assert message in response.json()["errors"][0]["message"]
+
+
+def test_other_methods_are_refused_with_allow(hardened: Gateway) -> None:
+    response = hardened.request("PUT", "/graphql", content=b"{}")
+    assert_coded(response, 405, "BAD_REQUEST")
+    assert response.headers["allow"] == "GET, POST"
+
+
+# -- introspection -----------------------------------------------------------------------
+
+
+def test_introspection_can_be_turned_off(hardened: Gateway) -> None:
+    response = hardened.post("{ __schema { types { name } } }")
+    assert response.status_code == 400
+    assert set(error_codes(response)) == {"GRAPHQL_VALIDATION_FAILED"}
+    assert "introspection" in response.text.lower()
+    assert data(hardened.post("{ viewer { __typename } }")) == {"viewer": {"__typename": "Viewer"}}
+
+
+def test_introspection_is_on_for_partners_and_never_without_a_key(gateway: Gateway) -> None:
+    introspect = "{ __schema { queryType { name } } }"
+    assert data(gateway.post(introspect)) == {"__schema": {"queryType": {"name": "Query"}}}
+    refused = gateway.post(introspect, key=None)
+    assert_coded(refused, 401, "UNAUTHENTICATED")
+    assert "__schema" not in refused.text and "Query" not in refused.text
+
+
+# -- content types and bodies ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/jsonp",
+        "application/json; charset=latin-1",
+        "application/json; boundary=x",
+        "multipart/form-data; boundary=x",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "",
+    ],
+)
+def test_only_json_bodies_are_read(hardened: Gateway, content_type: str) -> None:
+    response = hardened.request(
+        "POST",
+        "/graphql",
+        headers={
+            "Authorization": f"Bearer {hardened.keys['org1']}",
+            "Content-Type": content_type,
+        },
+        content=json.dumps({"query": VIEWER}),
+    )
+    assert_coded(response, 415, "BAD_REQUEST")
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", 'Application/JSON; charset="UTF-8"']
+)
+def test_json_with_a_utf8_charset_is_fine(hardened: Gateway, content_type: str) -> None:
+    response = hardened.post(VIEWER, headers={"Content-Type": content_type})
+    assert data(response)["viewer"]["company"]["name"] == "Acme Learning"
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("{ viewer { company { name } } }\x00", "GRAPHQL_PARSE_FAILED"),
+        ("{ viewer { " + " ".join(f"a{i}: company {{ name }}" for i in range(40)) + " } }", None),
+        (
+            "{ viewer { "
+            + " ".join(
+                f"a{i}: company @include(if: true) @skip(if: false) {{ name }}" for i in range(25)
+            )
+            + " } }",
+            None,
+        ),
+        ("{ viewer " + "{ company " * 1000 + "{ name }" + " }" * 1001, "GRAPHQL_PARSE_FAILED"),
+    ],
+    ids=["null byte", "alias flood", "directive flood", "deep nesting"],
+)
+def test_hostile_documents_are_refused_before_any_backend_call(
+    hardened: Gateway, backend: SampleBackend, query: str, code: str | None
+) -> None:
+    response = hardened.post(query)
+    assert_coded(response, 400, code or "GRAPHQL_VALIDATION_FAILED")
+    assert backend.recorded_requests() == []
+    assert assert_one_ledger_row(hardened, response)["outcome"] == "rejected"
+
+
+def test_huge_variables_are_413(hardened: Gateway) -> None:
+    huge = {"search": "x" * 2_000_000}
+    response = hardened.post(
+        "query($search: String) { badges(search: $search) { totalCount } }", huge
+    )
+    assert_coded(response, 413, "BAD_REQUEST")
+
+
+# -- backend faults ----------------------------------------------------------------------
+
+
+def test_a_request_past_its_deadline_is_a_coded_504_and_charged_nothing(
+    hardened: Gateway, backend: SampleBackend
+) -> None:
+    backend.inject_fault("delay", path="/api/v1/badges/", count=1, delay_ms=3000)
+    started = time.monotonic()
+    response = hardened.post("{ badges { totalCount } }")
+    elapsed = time.monotonic() - started
+    assert_coded(response, 504, "GATEWAY_TIMEOUT")
+    assert elapsed < 2.5  # the deadline (1 s), not the backend's 3 s
+    assert response.json()["extensions"]["cost"]["actualQueryCost"] == 0
+    row = assert_one_ledger_row(hardened, response)
+    assert (row["outcome"], row["actual_cost"]) == ("timeout", 0)
+
+
+def test_a_failing_backend_opens_the_circuit_and_it_recovers_by_itself(
+    hardened: Gateway, backend: SampleBackend
+) -> None:
+    backend.inject_fault("error_html", path="/api/v1/badges/", count=-1, status=503)
+    first = hardened.post("{ badges { totalCount } }")
+    assert error_codes(first) == ["BACKEND_UNAVAILABLE"]
+    reached = len(badge_calls(backend))
+    assert reached == 2  # two failures open the circuit: the third attempt is not sent
+    refused = [hardened.post("{ badges { totalCount } }") for _ in range(5)]
+    assert all(error_codes(r) == ["BACKEND_UNAVAILABLE"] for r in refused)
+    assert len(badge_calls(backend)) == reached  # the backend was left alone
+    for response in [first, *refused]:
+        assert "503" not in response.text and "<html" not in response.text.lower()
+        assert_one_ledger_row(hardened, response)
+
+    backend.clear_faults()
+    deadline = time.monotonic() + 10
+    while True:  # one probe after 0.5 s closes the circuit; poll for it, bounded
+        recovered = hardened.post("{ badges { totalCount } }")
+        if "errors" not in recovered.json() or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert data(recovered)["badges"]["totalCount"] > 0
