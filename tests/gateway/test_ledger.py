@@ -21,6 +21,7 @@ from tests.fixtures.gateway import (
     free_port,
     gateway_env,
     ledger_rows,
+    trace_rows,
     wait_until_listening,
 )
 from tests.fixtures.sample_backend import SampleBackend
@@ -196,6 +197,7 @@ def test_sigterm_drains_in_flight_requests_and_records_them(
     assert [r.status_code for r in responses] == [200] * 8
     for i in range(8):
         assert len(ledger_rows(env["GATEWAY_DATABASE_URL"], f"drain-{i}")) == 1
+        assert len(trace_rows(env["GATEWAY_DATABASE_URL"], f"drain-{i}")) == 1  # flushed too
 
 
 def test_a_partner_reads_its_own_usage_as_the_ledger_has_it(gateway: Gateway) -> None:
