@@ -39,9 +39,15 @@ class UserError:
 
 @strawberry.input(description="The person to issue a credential to; matched by email.")
 class RecipientInput:
-    email: str = strawberry.field(description="Email address; it identifies the recipient.")
-    first_name: str | None = strawberry.field(default=None, description="Given name.")
-    last_name: str | None = strawberry.field(default=None, description="Family name.")
+    email: str = strawberry.field(
+        description="Email address (at most 254 characters); it identifies the recipient."
+    )
+    first_name: str | None = strawberry.field(
+        default=None, description="Given name (at most 150 characters)."
+    )
+    last_name: str | None = strawberry.field(
+        default=None, description="Family name (at most 150 characters)."
+    )
 
 
 @strawberry.input(description="What to issue, to whom.")
@@ -55,7 +61,9 @@ class IssueCredentialInput:
         default=None, description="Must be after issuedOn; none means it never expires."
     )
     evidence_url: str | None = strawberry.field(
-        default=None, description="Link to evidence of the work."
+        default=None,
+        description="Link to evidence of the work: an http or https URL of at most 200 "
+        "characters, without a user name or password.",
     )
     send_email: bool = strawberry.field(
         default=True, description="Email the recipient about the credential."
@@ -63,7 +71,7 @@ class IssueCredentialInput:
     idempotency_key: str | None = strawberry.field(
         default=None,
         description=(
-            "Any unique string up to 200 characters. Retrying with the same key within "
+            "Any unique string of 1 to 200 characters. Retrying with the same key within "
             "24 hours returns the first result instead of issuing twice; reusing it for "
             "different input is refused (IDEMPOTENCY_KEY_REUSED)."
         ),

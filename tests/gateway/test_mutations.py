@@ -130,10 +130,11 @@ def test_backend_validation_errors_become_user_errors(
     assert bad_email["issueCredential"]["userErrors"] == [
         {
             "field": ["input", "recipient", "email"],
-            "message": "Enter a valid email address.",
+            "message": "`recipient.email` must be an email address (at most 254 characters).",
             "code": "BAD_USER_INPUT",
         }
-    ]
+    ]  # refused by the gateway itself (tests/gateway/test_hostile_mutation_input.py)
+    # Only the backend knows its today: an expiry already past passes the gateway's checks.
     backwards = data(
         gateway.post(
             ISSUE,
@@ -141,8 +142,7 @@ def test_backend_validation_errors_become_user_errors(
                 "input": {
                     "badgeId": badge,
                     "recipient": {"email": _email()},
-                    "issuedOn": "2026-05-01",
-                    "expiresOn": "2026-04-01",
+                    "expiresOn": "2001-04-01",
                 }
             },
         )
