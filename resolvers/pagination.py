@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 _CURSOR_PREFIX = "v1:"
+_MAX_CURSOR = 64  # the longest cursor given out (offset 10**9 - 1) is 16 characters
 _BACKEND_MAX_PAGE_SIZE = 100
 
 FetchPage = Callable[[int, int], Awaitable[dict[str, Any]]]
@@ -36,14 +37,20 @@ def encode_cursor(offset: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
-        if text.startswith(_CURSOR_PREFIX):
-            offset = int(text.removeprefix(_CURSOR_PREFIX))
-            if 0 <= offset < 10**9:
-                return offset
-    except (ValueError, UnicodeError):
-        pass
+    """The offset of a cursor :func:`encode_cursor` made, spelt exactly as it made it.
+
+    base64 decoding skips characters outside its alphabet and ``int`` reads spaces,
+    signs and underscores: a cursor must re-encode to itself, so none of those pass.
+    """
+    if len(cursor) <= _MAX_CURSOR:
+        try:
+            text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
+            if text.startswith(_CURSOR_PREFIX):
+                offset = int(text.removeprefix(_CURSOR_PREFIX))
+                if 0 <= offset < 10**9 and encode_cursor(offset) == cursor:
+                    return offset
+        except (ValueError, UnicodeError):
+            pass
     raise BadUserInput("`after` is not a cursor this API gave out.", field="after")
 
 

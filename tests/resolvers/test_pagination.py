@@ -36,10 +36,26 @@ def test_cursors_round_trip(offset: int) -> None:
     assert decode_cursor(encode_cursor(offset)) == offset
 
 
-@pytest.mark.parametrize("cursor", ["", "abc", "djE6LTE=", "eHg6MQ==", "v1:5", "🙂"])
+@pytest.mark.parametrize(
+    "cursor",
+    ["", "abc", "djE6LTE=", "eHg6MQ==", "v1:5", "🙂", "djE6IDU=", "djE6KzU=", "djE6MF81",
+     "d!jE6NQ==", "djE6NQ", "djE6NQ==\n", "djE6NQ==" + "=" * 100, "djE6NQ==" * 1000],
+)  # fmt: skip
 def test_foreign_cursors_are_bad_input(cursor: str) -> None:
     with pytest.raises(BadUserInput, match="after"):
         decode_cursor(cursor)
+
+
+@given(st.text() | st.text("djE6MTIzNDU2Nzg5=-_+/ ", max_size=24))
+def test_any_text_is_a_cursor_given_out_or_bad_input(cursor: str) -> None:
+    try:
+        offset = decode_cursor(cursor)
+    except BadUserInput as error:
+        refused: BadUserInput | None = error
+    else:
+        refused = None
+        assert encode_cursor(offset) == cursor  # only the exact spelling given out
+    assert refused is None or refused.field == "after"
 
 
 @pytest.mark.parametrize("first", [0, -1, 101])
