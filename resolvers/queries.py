@@ -15,11 +15,12 @@ from typing import Annotated, Any, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from errors import BadUserInput, NotFound
+from errors import NotFound
 from resolvers.context import RequestContext
 from resolvers.ids import parse_badge_id, parse_credential_id
 from resolvers.lookahead import selects
 from resolvers.pagination import PageWindow, encode_cursor, fetch_window
+from resolvers.validation import MAX_SEARCH, check_email, check_text
 from schema.connections import (
     BadgeConnection,
     BadgeEdge,
@@ -35,7 +36,6 @@ __all__ = ["badge", "badges", "credential", "credentials", "verify_credential", 
 Ctx = Info[RequestContext, None]
 N = TypeVar("N")
 E = TypeVar("E")
-_MAX_SEARCH_LENGTH = 200
 
 
 def viewer(info: Ctx) -> Viewer:
@@ -115,8 +115,8 @@ async def badges(
 ) -> BadgeConnection:
     context = info.context
     window = PageWindow.from_arguments(first, after, max_page_size=context.settings.max_page_size)
-    if search is not None and len(search) > _MAX_SEARCH_LENGTH:
-        raise BadUserInput(f"`search` is limited to {_MAX_SEARCH_LENGTH} characters.")
+    if search is not None:
+        search = check_text(search, field="search", max_length=MAX_SEARCH) or None
 
     async def fetch_page(page: int, page_size: int) -> dict[str, Any]:
         return await context.api.list_badges(
@@ -160,8 +160,8 @@ async def credentials(
     context = info.context
     window = PageWindow.from_arguments(first, after, max_page_size=context.settings.max_page_size)
     badge = parse_badge_id(badge_id, field="badgeId") if badge_id is not None else None
-    if recipient_email is not None and len(recipient_email) > 254:
-        raise BadUserInput("`recipientEmail` is not an email address.", field="recipientEmail")
+    if recipient_email is not None:
+        recipient_email = check_email(recipient_email, field="recipientEmail")
 
     async def fetch_page(page: int, page_size: int) -> dict[str, Any]:
         return await context.api.list_credentials(
