@@ -9,6 +9,7 @@ every response carries the ``X-Request-ID`` header::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ import orjson
 from graphql import GraphQLError
 from starlette.types import Send
 
-from errors import graphql_error_code, graphql_error_message
+from errors import BackendUnavailable, graphql_error_code, graphql_error_message
 
 __all__ = [
     "Reply",
@@ -57,12 +58,18 @@ def format_graphql_error(
 ) -> dict[str, Any]:
     """One entry of ``errors``; ``code`` overrides the mapping (parse, validation phases)."""
     message = error.message if code is not None else graphql_error_message(error)
+    original = error.original_error
+    retry_after = original.retry_after if isinstance(original, BackendUnavailable) else None
+    if retry_after is not None and not math.isfinite(retry_after):
+        retry_after = None
     return error_entry(
         message,
         code or graphql_error_code(error),
         request_id,
         locations=error.locations,
         path=error.path,
+        # The backend's Retry-After, or how long the circuit stays open: when to come back.
+        extra=None if retry_after is None else {"retryAfter": max(1, math.ceil(retry_after))},
     )
 
 

@@ -254,6 +254,7 @@ def test_a_failing_backend_opens_the_circuit_and_it_recovers_by_itself(
     assert reached == 2  # two failures open the circuit: the third attempt is not sent
     refused = [hardened.post("{ badges { totalCount } }") for _ in range(5)]
     assert all(error_codes(r) == ["BACKEND_UNAVAILABLE"] for r in refused)
+    assert all(r.json()["errors"][0]["extensions"]["retryAfter"] == 1 for r in refused)
     assert len(badge_calls(backend)) == reached  # the backend was left alone
     for response in [first, *refused]:
         assert "503" not in response.text and "<html" not in response.text.lower()
@@ -267,3 +268,38 @@ def test_a_failing_backend_opens_the_circuit_and_it_recovers_by_itself(
             break
         time.sleep(0.05)
     assert data(recovered)["badges"]["totalCount"] > 0
+
+
+def test_a_throttling_backend_passes_its_retry_after_on(
+    hardened: Gateway, backend: SampleBackend
+) -> None:
+    backend.inject_fault("throttle", path="/api/v1/badges/", count=1, retry_after=30)
+    response = hardened.post("{ badges { totalCount } }")
+    assert error_codes(response) == ["BACKEND_UNAVAILABLE"]
+    assert response.json()["errors"][0]["extensions"]["retryAfter"] == 30
+    assert len(badge_calls(backend)) == 1  # 30 s is past the retry cap: not retried
+    assert_one_ledger_row(hardened, response)
+    assert data(hardened.post("{ badges { totalCount } }"))["badges"]["totalCount"] > 0
+
+
+def test_malformed_json_from_the_backend_is_a_coded_error_without_the_body(
+    hardened: Gateway, backend: SampleBackend
+) -> None:
+    backend.inject_fault("malformed_json", path="/api/v1/badges/", count=1)
+    response = hardened.post("{ badges { totalCount } }")
+    assert error_codes(response) == ["BACKEND_UNAVAILABLE"]
+    assert "JSON" not in response.text and "Expecting" not in response.text
+    assert_one_ledger_row(hardened, response)
+    assert data(hardened.post("{ badges { totalCount } }"))["badges"]["totalCount"] > 0
+
+
+def test_a_jwt_revoked_mid_flight_is_renewed_without_the_partner_noticing(
+    hardened: Gateway, backend: SampleBackend
+) -> None:
+    hardened.post("{ badges { totalCount } }")  # the gateway holds an access token
+    backend.revoke_tokens(refresh=True)  # as if it expired: the backend answers 401
+    response = hardened.post("{ badges { totalCount } }")
+    assert data(response)["badges"]["totalCount"] > 0
+    statuses = [r["status"] for r in badge_calls(backend)]
+    assert statuses[-2:] == [401, 200]
+    assert assert_one_ledger_row(hardened, response)["backend_calls"] >= 2
