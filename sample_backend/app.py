@@ -118,6 +118,8 @@ class _Dispatcher:
             return json_reply(
                 429, {"detail": throttled_detail(wait)}, headers={"Retry-After": str(wait)}
             )
+        if kind == "redirect":  # what a misconfigured proxy might send: never to be followed
+            return Reply(302, b"", "text/html", headers={"Location": fault.location})
         if kind == "delay":
             await asyncio.sleep(fault.delay_ms / 1000)
             return await self._api(incoming)

@@ -19,8 +19,10 @@ from sample_backend.responses import ApiError
 
 __all__ = ["FAULT_KINDS", "Fault", "FaultRegistry", "error_html_body", "throttled_detail"]
 
-FAULT_KINDS = ("delay", "error_html", "throttle", "drop", "malformed_json")
-_FIELDS = frozenset({"kind", "path", "method", "count", "delay_ms", "status", "retry_after"})
+FAULT_KINDS = ("delay", "error_html", "throttle", "drop", "malformed_json", "redirect")
+_FIELDS = frozenset(
+    {"kind", "path", "method", "count", "delay_ms", "status", "retry_after", "location"}
+)
 
 
 @dataclass(slots=True)
@@ -35,6 +37,7 @@ class Fault:
     delay_ms: int
     status: int
     retry_after: int
+    location: str = ""  # redirect: where the 302 points
     applied: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -48,6 +51,7 @@ class Fault:
             "delay_ms": self.delay_ms,
             "status": self.status,
             "retry_after": self.retry_after,
+            "location": self.location,
             "applied": self.applied,
         }
 
@@ -99,6 +103,9 @@ class FaultRegistry:
         delay_ms = _integer(spec, "delay_ms", errors, default=0, low=0, high=600_000)
         status = _integer(spec, "status", errors, default=503, low=400, high=599)
         retry_after = _integer(spec, "retry_after", errors, default=1, low=0, high=86_400)
+        location = spec.get("location", "")
+        if not isinstance(location, str) or len(location) > 2000:
+            errors["location"] = ["Must be a URL of at most 2000 characters."]
         if errors:
             raise ApiError(400, errors)
         fault = Fault(
@@ -110,6 +117,7 @@ class FaultRegistry:
             delay_ms=delay_ms,
             status=status,
             retry_after=retry_after,
+            location=str(location),
         )
         self._next_id += 1
         self._faults.append(fault)

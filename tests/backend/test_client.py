@@ -91,6 +91,25 @@ async def test_query_values_are_encoded_not_injected(
     }
 
 
+async def test_a_redirect_is_never_followed(
+    make_client: MakeClient, backend: SampleBackend
+) -> None:
+    """SSRF: a 3xx pointing anywhere (here, at a socket of ours) is an error, not a fetch."""
+    with socket.socket() as trap:
+        trap.bind(("127.0.0.1", 0))
+        trap.listen()
+        trap.setblocking(False)
+        location = f"http://127.0.0.1:{trap.getsockname()[1]}/latest/meta-data/"
+        client, _ = await make_client()
+        backend.inject_fault("redirect", path="/api/v1/badges/1/", location=location)
+        with pytest.raises(BackendRejected) as caught:
+            await client.get(BADGE, {"id": 1})
+        assert caught.value.status == 302
+        assert_no_leak(caught.value, location)
+        with pytest.raises(BlockingIOError):  # the call is over and nobody ever connected
+            trap.accept()
+
+
 # -- headers -----------------------------------------------------------------------------
 
 
