@@ -4,15 +4,47 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-smoke bench-deps clean schema
+# The locked dependency sets (make lock writes them from pyproject.toml, with hashes).
+LOCK_DEV := requirements/dev.txt
+LOCK_RUNTIME := requirements/runtime.txt
+LOCK_TOOLS := requirements/tools.txt
+# pip-tools and pip-audit live in their own venv, apart from the project's dependencies.
+TOOLS := $(VENV)/tools
+TOOLS_STAMP := $(TOOLS)/.installed
 
-$(STAMP): pyproject.toml
+.PHONY: install run test lint typecheck pytest bench bench-smoke bench-deps clean schema lock audit
+
+# Everything from the dev lock, every file checked against its hash; then the project itself,
+# built by the locked setuptools. A changed lock or pyproject.toml installs again.
+$(STAMP): pyproject.toml $(LOCK_DEV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK_DEV)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(TOOLS_STAMP): $(LOCK_TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --require-hashes -r $(LOCK_TOOLS)
+	touch $(TOOLS_STAMP)
+
+# Regenerate the locks after a change to pyproject.toml or requirements/*.in (a few minutes:
+# it reads every candidate file's hash). Pins already in a lock are kept; to move them all
+# to the newest allowed, `make lock LOCK_ARGS=--upgrade` (one: LOCK_ARGS="-P NAME").
+# The dev set is resolved first; the runtime set (the Docker image's) takes its versions.
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(TOOLS)/bin/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+	$(LOCK_ARGS)
+lock: $(TOOLS_STAMP)
+	$(PIP_COMPILE) --extra dev -o $(LOCK_DEV) pyproject.toml requirements/installer.in
+	$(PIP_COMPILE) -c $(LOCK_DEV) -o $(LOCK_RUNTIME) pyproject.toml requirements/installer.in
+	$(PIP_COMPILE) -o $(LOCK_TOOLS) requirements/tools.in
+
+# Known vulnerabilities in the dev lock (a superset of the runtime lock), from PyPI's
+# advisory data (its JSON API). Needs that API reachable, so it is not part of `make test`.
+audit: $(TOOLS_STAMP)
+	$(TOOLS)/bin/pip-audit --strict --require-hashes --disable-pip -r $(LOCK_DEV)
 
 run: $(STAMP)
 	$(BIN)/gateway demo
