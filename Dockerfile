@@ -5,6 +5,10 @@ FROM python:3.11.7-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 WORKDIR /src
+# The locked runtime set first (its own layer, rebuilt only when the lock changes): every
+# file checked against its hash, pip and setuptools included. `make lock` writes the lock.
+COPY requirements/runtime.txt ./requirements/
+RUN /opt/venv/bin/pip install --require-hashes -r requirements/runtime.txt
 COPY pyproject.toml README.md ./
 COPY main.py settings.py errors.py ./
 COPY schema ./schema
@@ -17,7 +21,8 @@ COPY observability ./observability
 COPY server ./server
 COPY cli ./cli
 # The sample backend (and its fault-injection admin API) stays out of the production image.
-RUN /opt/venv/bin/pip install --upgrade pip && /opt/venv/bin/pip install .
+# The project alone, built by the locked setuptools: nothing unlocked is fetched.
+RUN /opt/venv/bin/pip install --no-deps --no-build-isolation .
 
 FROM python:3.11.7-slim-bookworm AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
