@@ -227,6 +227,23 @@ def test_huge_variables_are_413(hardened: Gateway) -> None:
     assert_coded(response, 413, "BAD_REQUEST")
 
 
+def test_deeply_nested_variables_are_refused_not_recursed_into(hardened: Gateway) -> None:
+    body = '{"query": "{ viewer { company { name } } }", "variables": {"x": %s}}' % (
+        "[" * 5000 + "]" * 5000
+    )
+    response = hardened.request(
+        "POST",
+        "/graphql",
+        headers={
+            "Authorization": f"Bearer {hardened.keys['org1']}",
+            "Content-Type": "application/json",
+        },
+        content=body,
+    )
+    assert_coded(response, 400, "BAD_REQUEST")
+    assert_one_ledger_row(hardened, response)
+
+
 # -- backend faults ----------------------------------------------------------------------
 
 
