@@ -11,6 +11,11 @@ LOCK_TOOLS := requirements/tools.txt
 # pip-tools and pip-audit live in their own venv, apart from the project's dependencies.
 TOOLS := $(VENV)/tools
 TOOLS_STAMP := $(TOOLS)/.installed
+# ariadne-codegen, for the test of the client generated from schema.graphql, in its own venv:
+# every release of it so far caps graphql-core below 3.3 and ruff below 0.16 (see codegen.in).
+LOCK_CODEGEN := requirements/codegen.txt
+CODEGEN := $(VENV)/codegen
+CODEGEN_STAMP := $(CODEGEN)/.installed
 
 .PHONY: install run test lint typecheck pytest bench bench-smoke bench-deps clean schema lock audit
 
@@ -22,12 +27,17 @@ $(STAMP): pyproject.toml $(LOCK_DEV)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(CODEGEN_STAMP)
 
 $(TOOLS_STAMP): $(LOCK_TOOLS)
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --require-hashes -r $(LOCK_TOOLS)
 	touch $(TOOLS_STAMP)
+
+$(CODEGEN_STAMP): $(LOCK_CODEGEN)
+	$(PYTHON) -m venv $(CODEGEN)
+	$(CODEGEN)/bin/pip install --quiet --require-hashes -r $(LOCK_CODEGEN)
+	touch $(CODEGEN_STAMP)
 
 # Regenerate the locks after a change to pyproject.toml or requirements/*.in (a few minutes:
 # it reads every candidate file's hash). Pins already in a lock are kept; to move them all
@@ -40,6 +50,7 @@ lock: $(TOOLS_STAMP)
 	$(PIP_COMPILE) --extra dev -o $(LOCK_DEV) pyproject.toml requirements/installer.in
 	$(PIP_COMPILE) -c $(LOCK_DEV) -o $(LOCK_RUNTIME) pyproject.toml requirements/installer.in
 	$(PIP_COMPILE) -o $(LOCK_TOOLS) requirements/tools.in
+	$(PIP_COMPILE) -o $(LOCK_CODEGEN) requirements/codegen.in
 
 # Known vulnerabilities in the dev lock (a superset of the runtime lock), from PyPI's
 # advisory data (its JSON API). Needs that API reachable, so it is not part of `make test`.
@@ -56,7 +67,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(CODEGEN_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
