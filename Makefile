@@ -17,7 +17,8 @@ LOCK_CODEGEN := requirements/codegen.txt
 CODEGEN := $(VENV)/codegen
 CODEGEN_STAMP := $(CODEGEN)/.installed
 
-.PHONY: install run test lint typecheck pytest bench bench-smoke bench-deps clean schema lock audit
+.PHONY: install run test lint typecheck pytest bench bench-smoke bench-deps clean schema schema-check \
+	lock audit
 
 # Everything from the dev lock, every file checked against its hash; then the project itself,
 # built by the locked setuptools. A changed lock or pyproject.toml installs again.
@@ -95,6 +96,11 @@ bench-deps:
 # Regenerate the published partner SDL after a schema change (make test checks it).
 schema: $(STAMP)
 	$(BIN)/python -c "from schema.partner_schema import build_schema; from schema.sdl import partner_sdl; open('schema.graphql', 'w').write(partner_sdl(build_schema()))"
+
+# The partner schema against its last release in schema/CHANGELOG.md (make test checks it too):
+# breaking changes (graphql-core's, and raised @cost / @listSize) must be recorded there.
+schema-check: $(STAMP)
+	$(BIN)/python -m schema.compatibility
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
