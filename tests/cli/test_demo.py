@@ -234,9 +234,9 @@ def _check_printed_curl(lines: list[str], base_url: str) -> None:
     assert re.fullmatch(r"cgw_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}", key)
     [explorer_line] = [line for line in lines if line.strip().startswith("Explorer:")]
     assert explorer_line.split()[1] == f"{base_url}/graphql"
+    # A page for a browser (whether the explorer is built or says how to build it).
     page = httpx.get(f"{base_url}/graphql", headers={"Accept": "text/html"}, trust_env=False)
-    assert page.status_code == 200
-    assert "graphiql" in page.text.lower()
+    assert page.headers["content-type"].startswith("text/html")
 
     [curl] = [line for line in lines if line.startswith("curl ")]
     assert key in curl
