@@ -1,5 +1,15 @@
 # syntax=docker/dockerfile:1
-# The partner gateway: build wheels in one stage, run as a non-root user in a slim one.
+# The partner gateway: build the explorer (node) and the project (python) in stages of their
+# own, run as a non-root user in a slim image.
+
+# The GraphiQL explorer: its npm packages from the lock, built by Vite; only dist/ is kept.
+FROM node:20-slim AS explorer
+WORKDIR /explorer
+COPY explorer/package.json explorer/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY explorer/index.html explorer/vite.config.js ./
+COPY explorer/src ./src
+RUN npm run build
 
 FROM python:3.11.7-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -30,10 +40,13 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     GATEWAY_HOST=0.0.0.0 \
     GATEWAY_PORT=8000 \
-    GATEWAY_LOG_FORMAT=json
+    GATEWAY_LOG_FORMAT=json \
+    GATEWAY_EXPLORER_DIR=/opt/explorer
 RUN groupadd --system --gid 10001 gateway \
     && useradd --system --uid 10001 --gid gateway --home-dir /app --shell /usr/sbin/nologin gateway
 COPY --from=build /opt/venv /opt/venv
+# The explorer's page and hashed assets, served by the gateway itself (no CDN).
+COPY --from=explorer /explorer/dist /opt/explorer
 WORKDIR /app
 RUN chown gateway:gateway /app
 USER 10001:10001

@@ -93,6 +93,55 @@ bench-deps:
 	}
 	@command -v wrk >/dev/null 2>&1 || { echo "wrk is still missing" >&2; exit 1; }
 
+# The GraphiQL explorer (explorer/): GraphiQL and Vite from npm, locked by its
+# package-lock.json, built into explorer/dist/ (not committed), which the gateway serves at
+# GET /graphql. `npm ci` runs again when the lock changes, the build when a source does; when
+# up to date nothing runs. It needs Node.js 20.19+ and npm: without npm the gateway still runs
+# and its page says how to build the explorer (under CI, a missing npm is an error).
+.PHONY: explorer browser-deps clean-explorer
+EXPLORER := explorer
+EXPLORER_MODULES := $(EXPLORER)/node_modules/.installed
+EXPLORER_PAGE := $(EXPLORER)/dist/index.html
+EXPLORER_SOURCES := $(EXPLORER)/index.html $(EXPLORER)/vite.config.js \
+	$(wildcard $(EXPLORER)/src/*.* $(EXPLORER)/src/*/*.*)
+
+install run pytest: explorer
+pytest: browser-deps
+clean: clean-explorer
+
+explorer:
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory --silent $(EXPLORER_PAGE); \
+	elif [ -n "$$CI" ]; then \
+		echo "npm not found: the explorer cannot be built (Node.js 20.19+ and npm)" >&2; exit 1; \
+	else \
+		echo "npm not found: the explorer is not built (install Node.js 20.19+, then make explorer)" >&2; \
+	fi
+
+$(EXPLORER_MODULES): $(EXPLORER)/package.json $(EXPLORER)/package-lock.json
+	@echo "explorer: npm ci"
+	cd $(EXPLORER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(EXPLORER_PAGE): $(EXPLORER_MODULES) $(EXPLORER_SOURCES)
+	@echo "explorer: building explorer/dist/ (vite)"
+	cd $(EXPLORER) && npm run --silent build
+
+clean-explorer:
+	rm -rf $(EXPLORER)/node_modules $(EXPLORER)/dist
+
+# Debian's Chromium, for the explorer's browser test (tests/gateway/test_explorer_browser.py,
+# driven by Playwright without a browser download of its own), when missing. Without root or
+# sudo it stays missing: the test then skips, or fails under CI.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "chromium not found: installing Debian's package with apt-get"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		{ $$SUDO apt-get update -qq && \
+		  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| { echo "could not install chromium" >&2; [ -z "$$CI" ]; }; \
+	}
+
 # Regenerate the published partner SDL after a schema change (make test checks it).
 schema: $(STAMP)
 	$(BIN)/python -c "from schema.partner_schema import build_schema; from schema.sdl import partner_sdl; open('schema.graphql', 'w').write(partner_sdl(build_schema()))"
