@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.services import AuthServices
@@ -42,7 +42,7 @@ from schema.partner_schema import build_schema
 from schema.sdl import partner_sdl, subgraph_sdl
 from server.direct_resolvers import install as install_direct_resolvers
 from server.documents import DocumentCache
-from server.graphiql import graphiql_html
+from server.graphiql import ASSETS_PATH, Explorer
 from server.graphql_endpoint import GraphQLEndpoint
 from server.health import liveness, readiness
 from settings import Settings, load_settings
@@ -84,6 +84,26 @@ class GatewayApp:
             await self.router(scope, receive, send)
 
 
+def _explorer(settings: Settings) -> Explorer | None:
+    """GraphiQL's build, when the explorer is on; a missing build is no reason not to start."""
+    if not settings.graphiql:
+        return None
+    explorer = Explorer.load(settings.explorer_dir)
+    if not explorer.built:
+        log.warning(
+            "the explorer is not built: GET /graphql says how to build it",
+            directory=str(explorer.directory),
+            build="make explorer",
+        )
+    return explorer
+
+
+def _explorer_assets(explorer: Explorer | None) -> list[BaseRoute]:
+    if explorer is None or explorer.assets is None:
+        return []
+    return [Mount(ASSETS_PATH, app=explorer.assets)]
+
+
 def create_app(settings: Settings | None = None) -> GatewayApp:
     settings = settings or load_settings()
     configure_logging(settings)
@@ -109,6 +129,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         buckets,
         PlanCatalog.default(),
     )
+    explorer = _explorer(settings)
     endpoint = GraphQLEndpoint(
         schema=schema._schema,
         documents=DocumentCache(
@@ -132,7 +153,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
         keys=auth.keys,
         api=CredentialsApi(backend),
         settings=settings,
-        graphiql_page=graphiql_html() if settings.graphiql else None,
+        explorer=explorer,
         meter=meter,
         ledger=ledger,
         metrics=metrics,
@@ -190,6 +211,7 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
             Route("/healthz", liveness, methods=["GET"]),
             Route("/readyz", readiness(database, backend), methods=["GET"]),
             Route("/metrics", metrics_endpoint(settings, metrics.registry), methods=["GET"]),
+            *_explorer_assets(explorer),
         ],
         lifespan=lifespan,
     )

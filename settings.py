@@ -10,6 +10,7 @@ setting stops start-up with a :class:`SettingsError` naming the variable::
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import (
@@ -70,6 +71,7 @@ class Settings(BaseSettings):
     max_page_size: int = Field(100, ge=1, le=100)
     default_page_size: int = Field(20, ge=1, le=100)
     graphiql: bool = True
+    explorer_dir: Path | None = None  # GraphiQL's build (npm); None: explorer/dist here
     introspection: bool = True  # for authenticated partners: the explorer and codegen need it
     field_suggestions: bool = False
     get_queries: bool = False  # queries over GET (mutations never): cacheable, but keys in URLs

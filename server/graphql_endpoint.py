@@ -62,6 +62,7 @@ from observability.tracing import RequestSpan, Tracer
 from resolvers.context import RequestContext
 from server.documents import DocumentCache, PreparedDocument
 from server.executor import executor_for
+from server.graphiql import Explorer
 from server.responses import Reply, error_reply, format_graphql_error, json_reply, send_reply
 from settings import Settings
 from storage.database import Database
@@ -122,7 +123,7 @@ class GraphQLEndpoint:
         authenticator: Authenticator,
         api: CredentialsApi,
         settings: Settings,
-        graphiql_page: bytes | None,
+        explorer: Explorer | None,
         meter: Meter,
         ledger: UsageLedger,
         metrics: RequestMetrics | None = None,
@@ -150,7 +151,7 @@ class GraphQLEndpoint:
         self._authenticator = authenticator
         self._api = api
         self._settings = settings
-        self._graphiql_page = graphiql_page
+        self._explorer = explorer
         self._max_body = settings.max_body_bytes
         self._deadline = settings.request_deadline
         self._allow = _ALLOW_GET_POST if settings.get_queries else _ALLOW_POST
@@ -255,9 +256,9 @@ class GraphQLEndpoint:
             exchange.span,
         )
         method = scope["method"]
-        if method == "GET" and self._graphiql_page is not None and _wants_html(headers):
+        if method == "GET" and self._explorer is not None and _wants_html(headers):
             usage.outcome = EXPLORER
-            return Reply(200, self._graphiql_page, content_type=b"text/html; charset=utf-8")
+            return self._explorer.page()
         over_get = method == "GET" and self._settings.get_queries
         if method != "POST" and not over_get:
             raise RequestRefused(
