@@ -2,20 +2,22 @@
 
 Retries help with a blip; against a backend that is down they multiply the load on it
 and make every partner wait for timeouts. The breaker counts consecutive failed attempts
-(connection errors, timeouts, 5xx, 429, a 2xx that is not JSON) and, at
-``failure_threshold``, *opens*: calls fail at once with ``BackendUnavailable`` (and a
-``retry_after``) without touching the network. After ``reset_timeout`` seconds it lets
-one probe through (*half-open*): a success closes it, a failure opens it again::
+(connection errors, timeouts, 502/503/504, 429, a 2xx that is not JSON, an attempt the
+request's deadline cancelled) and, at ``failure_threshold``, *opens*: calls fail at once
+with ``BackendUnavailable`` (and a ``retry_after``) without touching the network. After
+``reset_timeout`` seconds it lets one probe through (*half-open*): a success closes it, a
+failure opens it again::
 
     breaker = CircuitBreaker(failure_threshold=5, reset_timeout=5.0)
-    breaker.before_attempt("GET /api/v1/badges/")  # raises BackendUnavailable while open
+    probe = breaker.before_attempt("GET /api/v1/badges/")  # raises while open
     ...one HTTP attempt...
-    breaker.record(succeeded=True)                  # or succeeded=False
+    breaker.record(succeeded=True, probe=probe)            # or succeeded=False
 
 Any answer that shows the backend is alive (2xx, and 4xx such as 404 or 400) is a
-success. The state is per process: each gateway worker learns the backend's health from
-its own calls, which needs no coordination and fails no faster than one worker's own
-evidence.
+success, and so is a plain 500: it is a bug one input triggers, and one partner's
+input must not open the circuit for every partner. The state is per process: each
+gateway worker learns the backend's health from its own calls, which needs no
+coordination and fails no faster than one worker's own evidence.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class CircuitBreaker:
         *,
         failure_threshold: int,
         reset_timeout: float,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.monotonic,  # never the wall clock: it can step
     ) -> None:
         if failure_threshold < 1 or reset_timeout <= 0:
             raise ValueError("failure_threshold must be >= 1 and reset_timeout > 0")
@@ -70,43 +72,44 @@ class CircuitBreaker:
             return "half_open"
         return "open"
 
-    def before_attempt(self, where: str) -> None:
-        """Allow one attempt, or raise ``BackendUnavailable`` without calling the backend."""
+    def before_attempt(self, where: str) -> bool:
+        """Allow an attempt (``True`` when it is the one probe of a half-open circuit), or
+        raise ``BackendUnavailable`` without calling the backend."""
         opened_at = self._opened_at
         if opened_at is None:
-            return
+            return False
         waited = self._clock() - opened_at
         if waited >= self.reset_timeout and not self._probing:
             self._probing = True  # this attempt is the probe; others still fail fast
-            return
+            return True
         retry_after = max(self.reset_timeout - waited, 0.0) or self.reset_timeout
         raise BackendUnavailable(
             f"{where}: circuit open after {self._failures} consecutive failures",
             retry_after=retry_after,
         )
 
-    def record(self, *, succeeded: bool) -> None:
-        """The outcome of an attempt :meth:`before_attempt` allowed."""
-        if succeeded:
+    def record(self, *, succeeded: bool, probe: bool = False) -> None:
+        """The outcome of an attempt :meth:`before_attempt` allowed, and whether it was
+        the probe. An attempt cancelled by the request's deadline is a failure: it waited
+        on the backend until the partner could wait no longer."""
+        if succeeded:  # any answer proves the backend alive, a late one included
             if self._opened_at is not None:
-                logger.info("backend circuit closed: the probe succeeded")
+                logger.info("backend circuit closed: the backend answered")
             self._failures = 0
             self._opened_at = None
             self._probing = False
             return
-        self._failures += 1
-        if self._probing or (self._opened_at is None and self._failures >= self.failure_threshold):
-            if not self._probing:
-                logger.warning(
-                    "backend circuit opened after %d consecutive failures; probing in %.1fs",
-                    self._failures,
-                    self.reset_timeout,
-                )
+        if probe:  # the probe failed: wait a whole reset_timeout again
             self._opened_at = self._clock()
             self._probing = False
-
-    def abandon(self) -> None:
-        """An allowed attempt ended without an outcome (cancelled): free the probe slot."""
-        if self._probing:
-            self._probing = False
-            self._opened_at = self._clock()  # no evidence of recovery: wait again
+            return
+        if self._opened_at is not None:
+            return  # already open: a failure of an attempt started before tells nothing
+        self._failures += 1
+        if self._failures >= self.failure_threshold:
+            logger.warning(
+                "backend circuit opened after %d consecutive failures; probing in %.1fs",
+                self._failures,
+                self.reset_timeout,
+            )
+            self._opened_at = self._clock()

@@ -27,7 +27,8 @@ What a call does:
   backoff or the 429's ``Retry-After`` (see :mod:`backend.retry`); a read timeout is
   not. (Below this policy, aiohttp itself re-sends a GET once, at once, when a pooled
   keep-alive connection turns out closed by the server: RFC 9112 section 9.3.1.)
-* a circuit breaker (:mod:`backend.circuit`) counts consecutive failed attempts; after
+* a circuit breaker (:mod:`backend.circuit`) counts consecutive failed attempts (no
+  answer, 502/503/504/429, a 2xx that is not JSON, cancelled by the deadline); after
   ``backend_circuit_failures`` of them, calls fail at once with ``BackendUnavailable``
   for ``backend_circuit_reset`` seconds, then one probe decides whether to close it;
 * timeouts: ``backend_connect_timeout`` bounds the TCP connect; ``backend_read_timeout``
@@ -74,6 +75,7 @@ from backend.retry import (
     CONNECTION_ERROR,
     INVALID_JSON,
     READ_TIMEOUT,
+    RETRY_STATUSES,
     UNAUTHORIZED,
     backoff_delay,
     parse_retry_after,
@@ -109,6 +111,8 @@ _JSON: Final = "application/json"
 _CLIENT_ERROR: Final = "client_error"
 #: A 2xx whose body is not JSON.
 _INVALID_JSON: Final = INVALID_JSON
+#: Statuses that say the backend cannot serve now (the circuit breaker counts them).
+_UNAVAILABLE: Final = RETRY_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,14 +193,16 @@ def _detail(raw: bytes) -> str:
     return str(detail)[:_MAX_DETAIL] if detail is not None else ""
 
 
-_Outcome = tuple[int, bytes, str | None, str | None, Exception | None]
+# (status, body, Retry-After, failure, cause, whether the attempt was the circuit's probe)
+_Outcome = tuple[int, bytes, str | None, str | None, Exception | None, bool]
 
 
 class BackendClient:
     """The gateway's only way to the backend. See the module docstring.
 
-    ``clock`` (seconds, ``time.time``) drives token expiry; ``sleep`` waits between
-    retries; ``rand`` draws the jitter. Tests inject all three to run without waiting.
+    ``clock`` (seconds, ``time.time``) drives token expiry; ``monotonic`` the circuit
+    breaker; ``sleep`` waits between retries; ``rand`` draws the jitter. Tests inject
+    them to run without waiting.
     """
 
     __slots__ = (
@@ -220,6 +226,7 @@ class BackendClient:
         *,
         on_call: CallObserver | None = None,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
     ) -> None:
@@ -236,7 +243,7 @@ class BackendClient:
         self._breaker = CircuitBreaker(
             failure_threshold=settings.backend_circuit_failures,
             reset_timeout=settings.backend_circuit_reset,
-            clock=clock,
+            clock=monotonic,
         )
         self.on_call: CallObserver | None = on_call
 
@@ -388,7 +395,7 @@ class BackendClient:
             observer = self.on_call
             started = perf_counter() if observer is not None else 0.0
 
-            status, raw, retry_after_header, failure, cause = await self._send(
+            status, raw, retry_after_header, failure, cause, probe = await self._send(
                 method, path_template, url, params, body, headers
             )
             succeeded = failure is None and 200 <= status < 300
@@ -397,8 +404,10 @@ class BackendClient:
                     data = orjson.loads(raw) if raw or status != 204 else None
                 except orjson.JSONDecodeError:
                     failure, succeeded = _INVALID_JSON, False
-            # Any answer but a 5xx or a 429 shows the backend alive, a 404 included.
-            self._breaker.record(succeeded=failure is None and status < 500 and status != 429)
+            # Any answer but 502/503/504/429 shows the backend alive: a 404, even a 500.
+            self._breaker.record(
+                succeeded=failure is None and status not in _UNAVAILABLE, probe=probe
+            )
             if observer is not None:
                 _notify(observer, BackendCall(
                     method, path_template, status or None, (perf_counter() - started) * 1000.0,
@@ -470,7 +479,7 @@ class BackendClient:
         session = self._session
         if session is None:
             raise RuntimeError("BackendClient was closed")
-        self._breaker.before_attempt(f"{method} {path_template}")
+        probe = self._breaker.before_attempt(f"{method} {path_template}")
         try:
             async with session.request(
                 method, url, params=params, data=body, headers=headers, allow_redirects=False
@@ -478,17 +487,17 @@ class BackendClient:
                 status = response.status
                 raw = await response.read()
                 retry_after = response.headers.get("Retry-After") if status == 429 else None
-                return status, raw, retry_after, None, None
+                return status, raw, retry_after, None, None, probe
         except ConnectionTimeoutError as exc:
-            return 0, b"", None, CONNECT_TIMEOUT, exc
+            return 0, b"", None, CONNECT_TIMEOUT, exc, probe
         except TimeoutError as exc:  # aiohttp's SocketTimeoutError: the backend went silent
-            return 0, b"", None, READ_TIMEOUT, exc
+            return 0, b"", None, READ_TIMEOUT, exc, probe
         except (ClientConnectionError, ClientPayloadError) as exc:
-            return 0, b"", None, CONNECTION_ERROR, exc  # refused, reset, dropped mid-answer
+            return 0, b"", None, CONNECTION_ERROR, exc, probe  # refused, reset, dropped mid-answer
         except ClientError as exc:
-            return 0, b"", None, _CLIENT_ERROR, exc
-        except BaseException:  # cancelled (the request's deadline): no verdict on the backend
-            self._breaker.abandon()
+            return 0, b"", None, _CLIENT_ERROR, exc, probe
+        except asyncio.CancelledError:  # the request's deadline ran out waiting on the backend
+            self._breaker.record(succeeded=False, probe=probe)
             raise
 
 

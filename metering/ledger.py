@@ -46,7 +46,7 @@ class UsageRecord:
     """One request's usage, as the endpoint saw it."""
 
     request_id: str
-    outcome: str  # ok | error | throttled | rejected | unauthenticated
+    outcome: str  # ok | error | timeout | throttled | rejected | unauthenticated
     duration_ms: float
     company_id: str | None = None
     key_id: str | None = None
@@ -62,7 +62,7 @@ class UsageRecord:
 
     @property
     def billable_cost(self) -> int:
-        """Executed operations pay their actual cost; refused ones pay nothing."""
+        """Executed operations pay their actual cost; refused and timed-out ones nothing."""
         return self.actual_cost if self.outcome in ("ok", "error") else 0
 
     def row(self) -> dict[str, Any]:

@@ -141,6 +141,14 @@ class Meter:
             )
         return Charge(plan, cost_plan, requested, admission.status, breakdown)
 
+    def forfeit(self, charge: Charge) -> CostReport:
+        """The operation was cut short (its deadline passed): the requested cost stays
+        spent, so retrying into a slow backend cannot run past the bucket or the quota.
+        The ledger bills nothing for it (:attr:`UsageRecord.billable_cost`)."""
+        return CostReport(
+            charge.plan, charge.requested, charge.requested, charge.status, charge.breakdown
+        )
+
     async def settle(
         self, principal: Principal, charge: Charge, data: dict[str, Any] | None
     ) -> CostReport:

@@ -59,7 +59,7 @@ __all__ = [
 
 NO_COMPANY = "(none)"
 OTHER = "(other)"
-OUTCOMES = frozenset({"ok", "error", "throttled", "rejected", "unauthenticated"})
+OUTCOMES = frozenset({"ok", "error", "timeout", "throttled", "rejected", "unauthenticated"})
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _MAX_ERROR_CODES = 50
 _MAX_LABEL_LENGTH = 128

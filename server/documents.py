@@ -43,6 +43,20 @@ class PreparedDocument:
     # Per-operation analyses computed once and kept with the document (e.g. cost plans).
     analyses: dict[Any, Any] = field(default_factory=dict, compare=False)
 
+    def sole_operation_name(self) -> str | None:
+        """The name of the document's only operation, for logs and the ledger when the
+        request names none (``query Badges { ... }`` sent without ``operationName``)."""
+        name = self.analyses.get("sole_operation_name", "")
+        if name == "":
+            assert self.document is not None
+            operations = [
+                d for d in self.document.definitions if isinstance(d, OperationDefinitionNode)
+            ]
+            only = operations[0] if len(operations) == 1 else None
+            name = only.name.value if only is not None and only.name is not None else None
+            self.analyses["sole_operation_name"] = name
+        return name  # type: ignore[no-any-return]
+
     def operation_type(self, operation_name: str | None) -> OperationType | None:
         """The type of the operation that would run, or None when there is no such one."""
         assert self.document is not None

@@ -284,6 +284,8 @@ class GraphQLEndpoint:
         with span.phase("graphql.document"):
             prepared = self._documents.prepare(query)
         usage.document_hash = _document_hash(prepared, query)
+        if operation_name is None and prepared.document is not None:
+            usage.operation_name = prepared.sole_operation_name()
         if prepared.errors:
             code = PARSE_FAILED if prepared.phase == "parse" else VALIDATION_FAILED
             usage.outcome = "rejected"
@@ -353,7 +355,7 @@ class GraphQLEndpoint:
                     if not isinstance(result, ExecutionResult):
                         result = await result
         except TimeoutError:
-            return await self._time_out(exchange, principal, charge)
+            return self._time_out(exchange, charge)
         report = await self._meter.settle(principal, charge, result.data)
         usage.actual_cost = report.actual or 0
         payload: dict[str, Any] = {"data": result.data}
@@ -365,10 +367,10 @@ class GraphQLEndpoint:
         payload["extensions"] = {"cost": report.extension()}
         return json_reply(200, payload, report.headers())
 
-    async def _time_out(self, exchange: Exchange, principal: Principal, charge: Charge) -> Reply:
-        """The deadline passed: nothing was answered, so nothing is charged beyond it."""
+    def _time_out(self, exchange: Exchange, charge: Charge) -> Reply:
+        """The deadline passed: no data, billed nothing, the requested cost stays spent."""
         usage = exchange.usage
-        report = await self._meter.settle(principal, charge, None)
+        report = self._meter.forfeit(charge)
         usage.actual_cost = report.actual or 0
         usage.outcome = "timeout"
         usage.error_codes = (RequestTimeout.code,)

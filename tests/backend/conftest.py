@@ -103,6 +103,7 @@ async def make_client(backend: SampleBackend) -> AsyncIterator[MakeClient]:
             on_call=recorder.calls.append,
             sleep=recorder.sleep,
             clock=clock or time.time,
+            monotonic=clock or time.monotonic,
         )
         await client.start()
         clients.append(client)

@@ -22,8 +22,8 @@ def state_of(breaker: CircuitBreaker) -> str:
 
 def fail(breaker: CircuitBreaker, times: int) -> None:
     for _ in range(times):
-        breaker.before_attempt("GET /x")
-        breaker.record(succeeded=False)
+        probe = breaker.before_attempt("GET /x")
+        breaker.record(succeeded=False, probe=probe)
 
 
 def test_opens_after_the_threshold_of_consecutive_failures() -> None:
@@ -57,10 +57,10 @@ def test_one_probe_after_the_reset_timeout_closes_it_on_success() -> None:
     fail(breaker, 1)
     clock.now += 5.0
     assert state_of(breaker) == "half_open"
-    breaker.before_attempt("GET /x")  # the probe
+    assert breaker.before_attempt("GET /x") is True  # the probe
     with pytest.raises(BackendUnavailable):  # everyone else still fails fast
         breaker.before_attempt("GET /x")
-    breaker.record(succeeded=True)
+    breaker.record(succeeded=True, probe=True)
     assert state_of(breaker) == "closed"
     breaker.before_attempt("GET /x")
 
@@ -79,24 +79,35 @@ def test_a_failed_probe_opens_it_for_another_reset_timeout() -> None:
     breaker.before_attempt("GET /x")
 
 
-def test_an_abandoned_probe_frees_the_slot_after_another_wait() -> None:
+def test_only_the_probe_decides_a_half_open_circuit() -> None:
     clock = Clock()
     breaker = CircuitBreaker(failure_threshold=1, reset_timeout=5.0, clock=clock)
     fail(breaker, 1)
     clock.now += 5.0
-    breaker.before_attempt("GET /x")
-    breaker.abandon()  # cancelled by the request's deadline: no verdict
+    assert breaker.before_attempt("GET /x") is True  # the probe
+    breaker.record(succeeded=False)  # a straggler started before the circuit opened
+    assert state_of(breaker) == "half_open"  # still waiting for the probe's verdict
     with pytest.raises(BackendUnavailable):
         breaker.before_attempt("GET /x")
+    breaker.record(succeeded=False, probe=True)
+    assert state_of(breaker) == "open"
     clock.now += 5.0
-    breaker.before_attempt("GET /x")
+    assert breaker.before_attempt("GET /x") is True
 
 
-def test_abandoning_a_closed_circuit_changes_nothing() -> None:
+def test_a_closed_circuit_admits_attempts_that_are_not_probes() -> None:
     breaker = CircuitBreaker(failure_threshold=1, reset_timeout=5.0, clock=Clock())
-    breaker.before_attempt("GET /x")
-    breaker.abandon()
-    assert state_of(breaker) == "closed"
+    assert breaker.before_attempt("GET /x") is False
+
+
+def test_failures_while_open_do_not_extend_the_wait() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=5.0, clock=clock)
+    fail(breaker, 1)
+    clock.now += 4.0
+    breaker.record(succeeded=False)  # a late failure of an attempt started earlier
+    clock.now += 1.0
+    assert breaker.before_attempt("GET /x") is True
 
 
 @pytest.mark.parametrize(("threshold", "reset"), [(0, 1.0), (1, 0.0)])

@@ -442,6 +442,34 @@ async def test_circuit_opens_on_a_failing_backend_and_recovers_by_itself(
     assert [c.status for c in recorder.attempts(BADGE)[-2:]] == [200, 200]
 
 
+async def test_a_plain_500_keeps_the_circuit_closed(
+    make_client: MakeClient, backend: SampleBackend
+) -> None:
+    """A 500 is a bug one input triggers: one partner must not open it for everyone."""
+    client, _ = await make_client(backend_circuit_failures=2)
+    backend.inject_fault("error_html", path="/api/v1/badges/1/", count=3, status=500)
+    for _ in range(3):
+        with pytest.raises(BackendUnavailable):
+            await client.get(BADGE, {"id": 1})
+    assert (await client.get(BADGE, {"id": 1}))["id"] == 1
+    assert len(api_requests(backend, "/api/v1/badges/1/")) == 4
+
+
+async def test_attempts_cancelled_by_a_deadline_count_as_failures(
+    make_client: MakeClient, backend: SampleBackend
+) -> None:
+    client, _ = await make_client(backend_circuit_failures=2)
+    await client.get(BADGE, {"id": 1})  # logged in
+    backend.inject_fault("delay", path="/api/v1/badges/1/", count=2, delay_ms=2000)
+    for _ in range(2):  # a request deadline shorter than the backend's silence
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2):
+                await client.get(BADGE, {"id": 1})
+    with pytest.raises(BackendUnavailable) as caught:
+        await client.get(BADGE, {"id": 1})
+    assert "circuit open" in str(caught.value)
+
+
 async def test_not_found_answers_keep_the_circuit_closed(
     make_client: MakeClient, backend: SampleBackend
 ) -> None:

@@ -90,6 +90,13 @@ def test_a_query_over_get_is_answered_and_metered(hardened: Gateway) -> None:
     assert assert_one_ledger_row(hardened, response)["outcome"] == "ok"
 
 
+def test_a_named_operation_is_recorded_by_its_name_without_operation_name(
+    hardened: Gateway,
+) -> None:
+    response = hardened.post("query WhoAmI { viewer { company { name } } }")
+    assert assert_one_ledger_row(hardened, response)["operation_name"] == "WhoAmI"
+
+
 def test_variables_and_operation_name_over_get(hardened: Gateway) -> None:
     query = (
         "query One($id: ID!) { badge(id: $id) { id } } query Two { viewer { company { name } } }"
@@ -251,7 +258,7 @@ def test_deeply_nested_variables_are_refused_not_recursed_into(hardened: Gateway
 # -- backend faults ----------------------------------------------------------------------
 
 
-def test_a_request_past_its_deadline_is_a_coded_504_and_charged_nothing(
+def test_a_request_past_its_deadline_is_a_coded_504_and_billed_nothing(
     hardened: Gateway, backend: SampleBackend
 ) -> None:
     backend.inject_fault("delay", path="/api/v1/badges/", count=1, delay_ms=3000)
@@ -260,9 +267,12 @@ def test_a_request_past_its_deadline_is_a_coded_504_and_charged_nothing(
     elapsed = time.monotonic() - started
     assert_coded(response, 504, "GATEWAY_TIMEOUT")
     assert elapsed < 2.5  # the deadline (1 s), not the backend's 3 s
-    assert response.json()["extensions"]["cost"]["actualQueryCost"] == 0
+    cost = response.json()["extensions"]["cost"]
+    assert cost["actualQueryCost"] == cost["requestedQueryCost"] > 0  # stays spent: no refund
     row = assert_one_ledger_row(hardened, response)
-    assert (row["outcome"], row["actual_cost"]) == ("timeout", 0)
+    assert (row["outcome"], row["billable_cost"]) == ("timeout", 0)
+    # The cancelled attempt counted against the circuit (one of two); a success resets it.
+    assert data(hardened.post("{ badges { totalCount } }"))["badges"]["totalCount"] > 0
 
 
 def test_a_failing_backend_opens_the_circuit_and_it_recovers_by_itself(
