@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 
 import orjson
 from graphql import ExecutionResult, GraphQLError, GraphQLSchema, OperationType, execute
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from auth.authenticator import Authenticator, extract_api_key
 from auth.failed_auth import FailedAuthLimiter, client_address
@@ -445,10 +445,24 @@ class GraphQLEndpoint:
         return principal
 
     async def _read_body(self, receive: Receive) -> bytes:
+        message = await receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            body: bytes = message.get("body", b"")  # the usual case: one message
+            if len(body) > self._max_body:
+                raise RequestRefused(413, f"The body exceeds {self._max_body} bytes.")
+            return body
+        try:  # a body in pieces must arrive within the deadline too (no slow drip)
+            async with asyncio.timeout(self._deadline):
+                return await self._read_pieces(message, receive)
+        except TimeoutError:
+            raise RequestRefused(
+                408, f"The body did not arrive within {self._deadline:g} s."
+            ) from None
+
+    async def _read_pieces(self, message: Message, receive: Receive) -> bytes:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
             if message["type"] == "http.disconnect":
                 raise RequestRefused(400, "The client disconnected.")
             chunk = message.get("body", b"")
@@ -458,6 +472,7 @@ class GraphQLEndpoint:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+            message = await receive()
 
     def _error(self, error: GraphQLError, request_id: str, usage: UsageRecord) -> dict[str, Any]:
         original = error.original_error

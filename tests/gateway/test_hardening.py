@@ -9,6 +9,7 @@ not, leaves exactly one row in the usage ledger.
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -253,6 +254,24 @@ def test_deeply_nested_variables_are_refused_not_recursed_into(hardened: Gateway
     )
     assert_coded(response, 400, "BAD_REQUEST")
     assert_one_ledger_row(hardened, response)
+
+
+def test_a_body_that_never_finishes_arriving_is_refused_at_the_deadline(
+    hardened: Gateway,
+) -> None:
+    host, port = hardened.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as client:
+        client.sendall(
+            b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {hardened.keys['org1']}\r\n".encode()
+            + b"Content-Length: 1000\r\n\r\n"
+            + b'{"query": "{ viewer'  # ...and the rest never comes
+        )
+        started = time.monotonic()
+        answer = client.recv(65536).decode()
+    assert answer.startswith("HTTP/1.1 408"), answer[:80]
+    assert time.monotonic() - started < 5  # the 1 s deadline, not a socket timeout
+    assert '"code":"BAD_REQUEST"' in answer and "x-request-id" in answer.lower()
 
 
 # -- backend faults ----------------------------------------------------------------------
