@@ -6,6 +6,7 @@ Buckets are keyed by company, never by key, so rotating a key resets nothing::
 
     store = InProcessBucketStore()            # one process (the default)
     store = RedisBucketStore(redis_client)    # many processes: atomic, one round trip
+                                              # (in process again while Redis is down)
     admission = await store.admit("co_1", plan, requested=120)
     if admission.verdict is Verdict.ADMITTED:
         ...
@@ -23,8 +24,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from metering.plans import Plan
+from observability.logging import get_logger
 
 __all__ = [
     "Admission",
@@ -36,6 +39,11 @@ __all__ = [
     "month_key",
     "next_month_start",
 ]
+
+log = get_logger("gateway.metering")
+
+_WARN_EVERY = 10.0  # seconds between "redis unavailable" warnings
+_RETRY_REDIS_AFTER = 1.0  # seconds on the fallback after a failure before trying Redis again
 
 
 class Verdict(enum.Enum):
@@ -195,15 +203,45 @@ _PEEK = _REFILL + "return {tostring(level), tonumber(redis.call('GET', KEYS[2]) 
 
 
 class RedisBucketStore:
-    """Buckets in Redis, shared by every gateway process; each call is one atomic script."""
+    """Buckets in Redis, shared by every gateway process; each call is one atomic script.
 
-    def __init__(self, redis: Redis, *, prefix: str = "gw:") -> None:
+    While Redis cannot be reached, each process meters on its own in-process buckets
+    (the ``fallback``) instead of failing every request: limits hold per process, and
+    the shared buckets take over again as soon as Redis answers. One warning per
+    ``_WARN_EVERY`` seconds says so.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        prefix: str = "gw:",
+        fallback: InProcessBucketStore | None = None,
+    ) -> None:
         self._redis = redis
         self._prefix = prefix
         self._admit = redis.register_script(_ADMIT)
         self._settle = redis.register_script(_SETTLE)
         self._peek = redis.register_script(_PEEK)
         self._pending: set[asyncio.Task[Any]] = set()
+        self._fallback = fallback or InProcessBucketStore()
+        self._warned_at = -_WARN_EVERY
+        self._down_until = 0.0  # after a failure, Redis is left alone for a second
+
+    def _redis_down(self) -> bool:
+        return self._down_until > 0.0 and time.monotonic() < self._down_until
+
+    def _degraded(self, operation: str, error: RedisError) -> InProcessBucketStore:
+        now = time.monotonic()
+        self._down_until = now + _RETRY_REDIS_AFTER  # no connect timeout on every request
+        if now - self._warned_at >= _WARN_EVERY:
+            self._warned_at = now
+            log.warning(
+                "redis unavailable: metering on this process's own buckets",
+                operation=operation,
+                error=type(error).__name__,
+            )
+        return self._fallback
 
     def _keys(self, company_id: str) -> list[str]:
         return [
@@ -212,10 +250,15 @@ class RedisBucketStore:
         ]
 
     async def admit(self, company_id: str, plan: Plan, requested: int) -> Admission:
-        verdict, level, retry, used = await self._admit(
-            keys=self._keys(company_id),
-            args=[plan.bucket_capacity, plan.restore_rate, requested, plan.monthly_quota],
-        )
+        if self._redis_down():
+            return await self._fallback.admit(company_id, plan, requested)
+        try:
+            verdict, level, retry, used = await self._admit(
+                keys=self._keys(company_id),
+                args=[plan.bucket_capacity, plan.restore_rate, requested, plan.monthly_quota],
+            )
+        except RedisError as error:
+            return await self._degraded("admit", error).admit(company_id, plan, requested)
         status = ThrottleStatus(plan.bucket_capacity, float(level), plan.restore_rate)
         return Admission(Verdict(int(verdict)), status, float(retry), int(used))
 
@@ -223,19 +266,31 @@ class RedisBucketStore:
         if actual == requested:
             return
         # Not awaited by the request: the partner's response does not wait on a refund.
-        task = asyncio.create_task(
-            self._settle(
-                keys=self._keys(company_id),
-                args=[plan.bucket_capacity, plan.restore_rate, actual - requested],
-            )
-        )
+        task = asyncio.create_task(self._refund(company_id, plan, requested, actual))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
+    async def _refund(self, company_id: str, plan: Plan, requested: int, actual: int) -> None:
+        if self._redis_down():
+            await self._fallback.settle(company_id, plan, requested, actual)
+            return
+        try:
+            await self._settle(
+                keys=self._keys(company_id),
+                args=[plan.bucket_capacity, plan.restore_rate, actual - requested],
+            )
+        except RedisError as error:
+            await self._degraded("settle", error).settle(company_id, plan, requested, actual)
+
     async def peek(self, company_id: str, plan: Plan) -> tuple[ThrottleStatus, int]:
-        level, used = await self._peek(
-            keys=self._keys(company_id), args=[plan.bucket_capacity, plan.restore_rate]
-        )
+        if self._redis_down():
+            return await self._fallback.peek(company_id, plan)
+        try:
+            level, used = await self._peek(
+                keys=self._keys(company_id), args=[plan.bucket_capacity, plan.restore_rate]
+            )
+        except RedisError as error:
+            return await self._degraded("peek", error).peek(company_id, plan)
         return ThrottleStatus(plan.bucket_capacity, float(level), plan.restore_rate), int(used)
 
     async def close(self) -> None:

@@ -12,6 +12,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -354,3 +355,17 @@ def test_a_jwt_revoked_mid_flight_is_renewed_without_the_partner_noticing(
     statuses = [r["status"] for r in badge_calls(backend)]
     assert statuses[-2:] == [401, 200]
     assert assert_one_ledger_row(hardened, response)["backend_calls"] >= 2
+
+
+def test_with_redis_down_partners_are_still_served_and_metered(
+    hardened_backend: SampleBackend, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        refused = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"  # closed: nothing listens
+    with running_gateway(hardened_backend, tmp_path, redis_url=refused) as gateway:
+        response = gateway.post(VIEWER)
+        assert data(response)["viewer"]["company"]["name"] == "Acme Learning"
+        assert response.json()["extensions"]["cost"]["actualQueryCost"] >= 1
+        assert assert_one_ledger_row(gateway, response)["outcome"] == "ok"
+        assert "redis unavailable" in gateway.log_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -88,3 +89,26 @@ async def test_the_in_process_bucket_refills_at_its_rate() -> None:
     clock.now += 100
     status, _ = await store.peek("co_f", plan)
     assert status.currently_available == 100  # never above capacity
+
+
+def _refused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port  # closed again: nothing listens there
+
+
+async def test_without_redis_each_process_meters_on_its_own_buckets() -> None:
+    down = Redis.from_url(
+        f"redis://127.0.0.1:{_refused_port()}/0", socket_connect_timeout=0.5, retry=None
+    )
+    store = RedisBucketStore(down, prefix="test-down:")
+    first = await store.admit("co_down", PLAN, 60)
+    assert first.verdict is Verdict.ADMITTED  # not an error for every partner
+    assert (await store.admit("co_down", PLAN, 60)).verdict is Verdict.THROTTLED  # limits hold
+    await store.settle("co_down", PLAN, requested=60, actual=10)
+    await store.close()
+    status, used = await store.peek("co_down", PLAN)
+    assert status.currently_available == pytest.approx(90, abs=0.5)
+    assert used == 10
+    await down.aclose()
