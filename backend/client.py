@@ -304,8 +304,9 @@ class BackendClient:
         return self._tokens
 
     async def ping(self) -> bool:
-        """For ``/readyz``: true when the client is started and holds or can get a token."""
-        if self._session is None:
+        """For ``/readyz``: true when the client is started, its circuit is not open, and
+        it holds or can get a token."""
+        if self._session is None or self._breaker.state == "open":
             return False
         try:
             await self._tokens.authorization()

@@ -312,6 +312,12 @@ def test_a_failing_backend_opens_the_circuit_and_it_recovers_by_itself(
         assert "503" not in body and "<html" not in body.lower()
         assert_one_ledger_row(hardened, response)
 
+    ready = hardened.request("GET", "/readyz")  # still routable: it answers coded errors
+    assert (ready.status_code, ready.json()["checks"]) == (
+        200,
+        {"storage": "ok", "backend": "unavailable"},
+    )
+
     backend.clear_faults()
     deadline = time.monotonic() + 10
     while True:  # one probe after 0.5 s closes the circuit; poll for it, bounded
