@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # A federation router in front (docs/federation.md): only a request carrying this secret
+    # in X-Router-Secret has its X-Forwarded-For taken as the client's address.
+    router_secret: SecretStr | None = None
 
     # Usage and metrics: the monthly export's S3 bucket, /metrics, CloudWatch EMF lines.
     usage_export_bucket: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -143,6 +146,13 @@ class Settings(BaseSettings):
     def _metrics_token_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters")
+        return value
+
+    @field_validator("router_secret")
+    @classmethod
+    def _router_secret_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
         return value
 
     @field_validator("emf_dimensions")

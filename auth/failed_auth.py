@@ -34,7 +34,8 @@ _MAX_ADDRESS = 100
 
 
 def client_address(scope: dict[str, Any] | Any) -> str:
-    """The ASGI scope's client host (uvicorn has already applied trusted proxy headers)."""
+    """The ASGI scope's client host: the socket peer (uvicorn's proxy headers are off;
+    a proven router's X-Forwarded-For is auth.router_trust's business)."""
     client = scope.get("client")
     return str(client[0])[:_MAX_ADDRESS] if client else "unknown"
 

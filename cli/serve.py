@@ -5,10 +5,12 @@
     gateway serve --host 0.0.0.0 --port 8000 [--workers 4]
 
 uvicorn builds the app with ``main.create_app()``; it logs through our structlog setup
-(``log_config=None``), trusts proxy headers and sends no ``Server`` header. Several
-workers share nothing in memory, so they need Redis for the state that must be shared
-(cost buckets, quotas, failed-authentication counts, key revocations): without
-``GATEWAY_REDIS_URL`` more than one worker is refused rather than under-counted.
+(``log_config=None``), ignores proxy headers (``X-Forwarded-For`` from 127.0.0.1 would
+otherwise replace the client's address: auth/router_trust.py trusts it only from a router
+that proves itself) and sends no ``Server`` header. Several workers share nothing in
+memory, so they need Redis for the state that must be shared (cost buckets, quotas,
+failed-authentication counts, key revocations): without ``GATEWAY_REDIS_URL`` more than
+one worker is refused rather than under-counted.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def run_gateway(host: str, port: int, workers: int = 1) -> None:
             http="httptools" if find_spec("httptools") else "h11",
             log_config=None,
             access_log=False,  # the app logs each request itself, with its request id
-            proxy_headers=True,
+            proxy_headers=False,  # the socket peer, whatever X-Forwarded-For says
             server_header=False,
         )
 

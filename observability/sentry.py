@@ -134,6 +134,7 @@ def known_secrets(settings: Settings) -> tuple[str, ...]:
         settings.key_pepper,
         settings.metrics_token,
         settings.sentry_dsn,
+        settings.router_secret,
     ):
         if secret is not None:
             values.append(secret.get_secret_value())

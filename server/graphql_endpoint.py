@@ -30,9 +30,10 @@ from graphql import ExecutionResult, GraphQLError, GraphQLSchema, OperationType,
 from starlette.types import Message, Receive, Scope, Send
 
 from auth.authenticator import Authenticator, extract_api_key
-from auth.failed_auth import FailedAuthLimiter, client_address
+from auth.failed_auth import FailedAuthLimiter
 from auth.lifecycle import KeyLifecycle
 from auth.principal import Principal
+from auth.router_trust import RouterTrust
 from backend.api import CredentialsApi
 from errors import (
     PARSE_FAILED,
@@ -146,6 +147,7 @@ class GraphQLEndpoint:
         self._failed_auth = failed_auth or FailedAuthLimiter(
             limit=settings.auth_failure_limit, window=settings.auth_failure_window
         )
+        self._router_trust = RouterTrust.from_settings(settings)  # X-Forwarded-For, if proven
         self._keys = keys
         self._documents = documents
         self._authenticator = authenticator
@@ -269,7 +271,7 @@ class GraphQLEndpoint:
             # cross-site request as application/json without a CORS preflight.
             raise RequestRefused(415, "The Content-Type must be application/json.")
 
-        principal = await self._authenticate(scope, usage)
+        principal = await self._authenticate(scope, headers, usage)
         usage.company_id = principal.company_id
         usage.key_id = principal.key_id
         exchange.company_name = principal.company_name
@@ -421,7 +423,9 @@ class GraphQLEndpoint:
             {"cost": refusal.report.extension()},
         )
 
-    async def _authenticate(self, scope: Scope, usage: UsageRecord) -> Principal:
+    async def _authenticate(
+        self, scope: Scope, headers: dict[bytes, bytes], usage: UsageRecord
+    ) -> Principal:
         raw_key = extract_api_key(scope["headers"])
         usage.outcome = "unauthenticated"  # until the key is accepted
         if raw_key is None:
@@ -431,7 +435,7 @@ class GraphQLEndpoint:
                 Unauthenticated.code,
             )
         limiter = self._failed_auth
-        client = client_address(scope)
+        client = self._router_trust.client_address(scope, headers)
         # A blocked address learns nothing, not even whether its key was right.
         if (wait := limiter.retry_after(client)) is not None:
             raise _too_many_failures(wait)

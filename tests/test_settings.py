@@ -43,6 +43,7 @@ def test_a_missing_setting_is_named(env: pytest.MonkeyPatch, missing: str) -> No
         ("GATEWAY_KEY_PEPPER", "short"),
         ("GATEWAY_MAX_PAGE_SIZE", "1000"),
         ("GATEWAY_LOG_FORMAT", "xml"),
+        ("GATEWAY_ROUTER_SECRET", "too-short-a-router-secret"),
     ],
 )
 def test_an_invalid_setting_is_named_without_echoing_it(
@@ -55,6 +56,10 @@ def test_an_invalid_setting_is_named_without_echoing_it(
 
 
 def test_secrets_do_not_show_in_the_settings_repr(env: pytest.MonkeyPatch) -> None:
-    text = repr(load_settings())
+    env.setenv("GATEWAY_ROUTER_SECRET", "r" * 40)
+    settings = load_settings()
+    text = repr(settings)
     assert "secret-password" not in text
     assert "p" * 32 not in text
+    assert "r" * 40 not in text
+    assert settings.router_secret is not None

@@ -1,0 +1,105 @@
+"""Whose address is this request? The socket's, unless a router proves it speaks for a partner.
+
+Behind a federation router the TCP peer is the router, so every partner would share one
+failed-authentication budget (one guesser would block them all). The router knows the
+partner's address and sends it as ``X-Forwarded-For``, but so could anyone: headers are
+trusted only with ``X-Router-Secret`` equal to ``GATEWAY_ROUTER_SECRET`` (compared in
+constant time, as digests, so not even its length leaks). Without the setting, without
+the header, or with a wrong secret, the address is the socket peer's, whatever the
+headers say::
+
+    trust = RouterTrust.from_settings(settings)
+    trust.client_address(scope, headers)  # "203.0.113.7" from a proven router, else the peer
+
+Only the last ``X-Forwarded-For`` entry counts: the one the router itself added (anything
+before it came from the partner and proves nothing). The secret is never logged, echoed
+or stored; a wrong one is logged (at most once a minute) with the peer's address only.
+uvicorn's own proxy-header handling is off (``cli/serve.py``), so this is the only rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+from pydantic import SecretStr
+
+from auth.failed_auth import client_address
+from settings import Settings
+
+__all__ = ["FORWARDED_FOR_HEADER", "ROUTER_SECRET_HEADER", "RouterTrust"]
+
+ROUTER_SECRET_HEADER = b"x-router-secret"
+FORWARDED_FOR_HEADER = b"x-forwarded-for"
+_MISMATCH_LOG_INTERVAL = 60.0
+_MAX_FORWARDED = 1024
+
+_log = structlog.get_logger(__name__)
+
+
+def _digest(value: bytes) -> bytes:
+    return hashlib.sha256(value).digest()
+
+
+class RouterTrust:
+    """Decides, per request, whether a router's ``X-Forwarded-For`` names the client."""
+
+    __slots__ = ("_clock", "_expected", "_last_mismatch_log")
+
+    def __init__(
+        self, secret: SecretStr | None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._expected = None if secret is None else _digest(secret.get_secret_value().encode())
+        self._clock = clock
+        self._last_mismatch_log = -_MISMATCH_LOG_INTERVAL
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RouterTrust:
+        return cls(settings.router_secret)
+
+    @property
+    def enabled(self) -> bool:
+        return self._expected is not None
+
+    def is_router(self, headers: Mapping[bytes, bytes]) -> bool:
+        """Whether the request carries the configured router secret."""
+        if self._expected is None:
+            return False
+        presented = headers.get(ROUTER_SECRET_HEADER)
+        if presented is None:
+            return False
+        return hmac.compare_digest(_digest(presented), self._expected)
+
+    def client_address(self, scope: Mapping[str, Any], headers: Mapping[bytes, bytes]) -> str:
+        """The partner's address: the proven router's last ``X-Forwarded-For`` entry, or
+        the socket peer's."""
+        peer = client_address(scope)
+        if self._expected is None:
+            return peer  # the hot path without a router: one attribute check
+        if not self.is_router(headers):
+            if ROUTER_SECRET_HEADER in headers:
+                self._log_mismatch(peer)
+            return peer
+        return _last_forwarded(headers.get(FORWARDED_FOR_HEADER)) or peer
+
+    def _log_mismatch(self, peer: str) -> None:
+        now = self._clock()
+        if now - self._last_mismatch_log >= _MISMATCH_LOG_INTERVAL:
+            self._last_mismatch_log = now
+            _log.warning("router_secret.mismatch", peer=peer)
+
+
+def _last_forwarded(value: bytes | None) -> str | None:
+    """The last address of an ``X-Forwarded-For`` list, if it is an IP address."""
+    if not value or len(value) > _MAX_FORWARDED:
+        return None
+    last = value.rsplit(b",", 1)[-1].strip().decode("latin-1")
+    try:
+        return str(ipaddress.ip_address(last))
+    except ValueError:
+        return None
