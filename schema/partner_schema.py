@@ -10,6 +10,8 @@ process::
 
 from __future__ import annotations
 
+from typing import Final
+
 import strawberry
 from strawberry.federation import Schema
 from strawberry.federation.schema_directives import Cost, ListSize
@@ -18,10 +20,11 @@ from resolvers import api_keys, mutations, queries, traces
 from schema.api_key_mutations import RotateApiKeyPayload
 from schema.connections import BadgeConnection, CredentialConnection
 from schema.mutations import IssueCredentialPayload, RevokeCredentialPayload
+from schema.sdl import serve_subgraph_sdl
 from schema.traces import RequestTrace
 from schema.types import Badge, Credential, CredentialVerification, Organization, Viewer
 
-__all__ = ["Mutation", "Query", "build_schema"]
+__all__ = ["FEDERATION_VERSION", "Mutation", "Query", "build_schema"]
 
 # A connection's size is its `first` argument, and it sizes the connection's lists.
 CONNECTION_SIZE = ListSize(
@@ -91,5 +94,18 @@ class Mutation:
     )
 
 
+# Federation 2.9: the first with @cost and @listSize, and the newest that every router we
+# document composes (The Guild's composition, used by Hive Gateway, stops at 2.9). Pinned,
+# so a Strawberry upgrade cannot move the subgraph's @link on its own.
+FEDERATION_VERSION: Final = "2.9"
+
+
 def build_schema() -> Schema:
-    return Schema(query=Query, mutation=Mutation, types=[Organization])
+    schema = Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Organization],
+        federation_version=FEDERATION_VERSION,
+    )
+    serve_subgraph_sdl(schema)  # `_service { sdl }` is GET /graphql/subgraph.graphql's text
+    return schema

@@ -25,17 +25,22 @@ from graphql import (
     GraphQLSchema,
     IntValueNode,
     NameNode,
+    NullValueNode,
     ObjectTypeDefinitionNode,
     StringValueNode,
+    Visitor,
     parse,
     print_ast,
     print_schema,
     specified_directives,
+    visit,
 )
 from strawberry.federation import Schema
 from strawberry.federation.schema_directives import Cost, ListSize
+from strawberry.types.field import StrawberryField
+from strawberry.types.fields.resolver import StrawberryResolver
 
-__all__ = ["partner_sdl", "subgraph_sdl"]
+__all__ = ["partner_sdl", "serve_subgraph_sdl", "subgraph_sdl"]
 
 _FEDERATION_FIELDS = frozenset({"_service", "_entities"})
 
@@ -159,4 +164,33 @@ def _with_cost_directives(sdl: str, schema: GraphQLSchema) -> str:
 
 
 def subgraph_sdl(schema: Schema) -> str:
-    return schema.as_str() + "\n"
+    """The subgraph SDL a router composes: Strawberry's, with no directive argument given
+    as ``null`` (``@listSize(slicingArguments: null)`` means what leaving it out means, and
+    The Guild's composition, Hive Gateway's, refuses the explicit null)."""
+    document = parse(schema.as_str())
+    return print_ast(visit(document, _WithoutNullArguments())) + "\n"
+
+
+class _WithoutNullArguments(Visitor):
+    def enter_const_directive(self, node: ConstDirectiveNode, *_: Any) -> ConstDirectiveNode:
+        kept = tuple(a for a in node.arguments or () if not isinstance(a.value, NullValueNode))
+        return replace(node, arguments=kept)
+
+    enter_directive = enter_const_directive
+
+
+def serve_subgraph_sdl(schema: Schema) -> None:
+    """Make ``_service { sdl }`` answer :func:`subgraph_sdl`, the same text as
+    ``GET /graphql/subgraph.graphql``, instead of Strawberry's own printing. The field's
+    Strawberry resolver is replaced, so every way of calling it (Strawberry's wrapper,
+    server.direct_resolvers) reads the same string."""
+    service = schema._schema.get_type("_Service")
+    assert isinstance(service, GraphQLObjectType)
+    definition = (service.fields["sdl"].extensions or {}).get("strawberry-definition")
+    assert isinstance(definition, StrawberryField)
+    sdl = subgraph_sdl(schema)
+
+    def resolve_sdl() -> str:
+        return sdl
+
+    definition.base_resolver = StrawberryResolver(resolve_sdl)
