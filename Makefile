@@ -18,7 +18,7 @@ CODEGEN := $(VENV)/codegen
 CODEGEN_STAMP := $(CODEGEN)/.installed
 
 .PHONY: install run test lint typecheck pytest bench bench-smoke bench-deps clean schema schema-check \
-	lock audit
+	lock audit federation-deps federation-demo federation-test
 
 # Everything from the dev lock, every file checked against its hash; then the project itself,
 # built by the locked setuptools. A changed lock or pyproject.toml installs again.
@@ -93,6 +93,24 @@ bench-deps:
 	}
 	@command -v wrk >/dev/null 2>&1 || { echo "wrk is still missing" >&2; exit 1; }
 
+# The federation proof (issue 10, docs/federation.md; not part of `make test`): the gateway as
+# a subgraph behind Hive Gateway, composed with a second subgraph (federation/learning_paths.py).
+# Its npm tools are locked in federation/package-lock.json (`npm ci`: under a minute from
+# nothing). `make federation-demo` runs until Ctrl-C (FEDERATION_ARGS=--once: it does not).
+FEDERATION_STAMP := federation/node_modules/.installed
+$(FEDERATION_STAMP): federation/package.json federation/package-lock.json
+	cd federation && npm ci --no-audit --no-fund --loglevel=error
+	touch $(FEDERATION_STAMP)
+
+federation-deps: $(FEDERATION_STAMP)
+
+federation-demo: $(STAMP) $(FEDERATION_STAMP)
+	$(BIN)/python -m federation.demo $(FEDERATION_ARGS)
+
+# Real processes end to end (about half a minute once installed); CI runs it after `make test`.
+federation-test: $(STAMP) $(FEDERATION_STAMP)
+	$(BIN)/pytest federation/tests
+
 # The GraphiQL explorer (explorer/): GraphiQL and Vite from npm, locked by its
 # package-lock.json, built into explorer/dist/ (not committed), which the gateway serves at
 # GET /graphql. `npm ci` runs again when the lock changes, the build when a source does; when
@@ -152,4 +170,4 @@ schema-check: $(STAMP)
 	$(BIN)/python -m schema.compatibility
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache federation/node_modules

@@ -1,0 +1,1 @@
+"""The federation proof: the gateway as a subgraph behind Hive Gateway (docs/federation.md)."""
