@@ -95,11 +95,14 @@ class RouterTrust:
 
 
 def _last_forwarded(value: bytes | None) -> str | None:
-    """The last address of an ``X-Forwarded-For`` list, if it is an IP address."""
+    """The last address of an ``X-Forwarded-For`` list, normalized, if it is an IP address."""
     if not value or len(value) > _MAX_FORWARDED:
         return None
     last = value.rsplit(b",", 1)[-1].strip().decode("latin-1")
     try:
-        return str(ipaddress.ip_address(last))
+        address = ipaddress.ip_address(last)
     except ValueError:
         return None
+    # ::ffff:203.0.113.7 and 203.0.113.7 are one client: one count.
+    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
+    return str(mapped or address)

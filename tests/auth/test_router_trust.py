@@ -37,6 +37,7 @@ def test_the_right_secret_makes_the_last_forwarded_address_the_client() -> None:
     spoofed = _headers(forwarded="198.51.100.1, 192.0.2.9,  203.0.113.7 ")
     assert trust.client_address(PEER, spoofed) == "203.0.113.7"
     assert trust.client_address(PEER, _headers(forwarded="2001:DB8::1")) == "2001:db8::1"
+    assert trust.client_address(PEER, _headers(forwarded="::ffff:203.0.113.7")) == "203.0.113.7"
 
 
 @pytest.mark.parametrize(
