@@ -39,16 +39,16 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def sample_backend_command(port: int, username: str, password: str) -> list[str]:
+    # `--name=value`: a random password may begin with "-", which argparse would take for
+    # an option (secrets.token_urlsafe does, one time in 64).
     return [
         sys.executable,
         "-m",
         "sample_backend",
         "--port",
         str(port),
-        "--username",
-        username,
-        "--password",
-        password,
+        f"--username={username}",
+        f"--password={password}",
     ]
 
 
