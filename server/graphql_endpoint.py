@@ -61,6 +61,7 @@ from observability.trace_context import bind_trace
 from observability.trace_store import TraceWriter
 from observability.tracing import RequestSpan, Tracer
 from resolvers.context import RequestContext
+from server.deadline import Deadlines
 from server.documents import DocumentCache, PreparedDocument
 from server.executor import executor_for
 from server.graphiql import Explorer
@@ -156,6 +157,7 @@ class GraphQLEndpoint:
         self._explorer = explorer
         self._max_body = settings.max_body_bytes
         self._deadline = settings.request_deadline
+        self._deadlines = Deadlines(settings.request_deadline)
         self._allow = _ALLOW_GET_POST if settings.get_queries else _ALLOW_POST
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -334,30 +336,34 @@ class GraphQLEndpoint:
         """Run the charged operation, settle its cost, and build the answer."""
         usage, request_id = exchange.usage, exchange.request_id
         assert prepared.document is not None
+        # Backend calls and their retries included; what is still running when the
+        # deadline passes is cancelled, and the partner gets a coded 504.
+        deadline = self._deadlines.watch()
         try:
             with exchange.span.phase("graphql.execute"):
-                # Backend calls and their retries included; what is still running when
-                # the deadline passes is cancelled, and the partner gets a coded 504.
-                async with asyncio.timeout(self._deadline):
-                    result = execute(
-                        self._schema,
-                        prepared.document,
-                        context_value=RequestContext(
-                            principal,
-                            self._api,
-                            self._settings,
-                            self._meter,
-                            self._keys,
-                            self._database,
-                        ),
-                        variable_values=exchange.variables,
-                        operation_name=operation_name,
-                        executor_class=self._executor,
-                    )
-                    if not isinstance(result, ExecutionResult):
-                        result = await result
-        except TimeoutError:
+                result = execute(
+                    self._schema,
+                    prepared.document,
+                    context_value=RequestContext(
+                        principal,
+                        self._api,
+                        self._settings,
+                        self._meter,
+                        self._keys,
+                        self._database,
+                    ),
+                    variable_values=exchange.variables,
+                    operation_name=operation_name,
+                    executor_class=self._executor,
+                )
+                if not isinstance(result, ExecutionResult):
+                    result = await result
+        except asyncio.CancelledError:
+            if not self._deadlines.expired(deadline):
+                raise
             return self._time_out(exchange, charge)
+        finally:
+            self._deadlines.release(deadline)
         report = await self._meter.settle(principal, charge, result.data)
         usage.actual_cost = report.actual or 0
         payload: dict[str, Any] = {"data": result.data}
@@ -565,6 +571,8 @@ def _operation(payload: dict[str, Any]) -> Operation:
 
 def _is_json(content_type: bytes | None) -> bool:
     """``application/json``, with no parameter but an optional UTF-8 charset."""
+    if content_type == b"application/json":
+        return True  # nearly every request: no parsing
     if content_type is None:
         return False
     media_type, _, parameters = content_type.partition(b";")
