@@ -9,6 +9,7 @@ setting stops start-up with a :class:`SettingsError` naming the variable::
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Self
@@ -94,6 +95,9 @@ class Settings(BaseSettings):
     # A federation router in front (docs/federation.md): only a request carrying this secret
     # in X-Router-Secret has its X-Forwarded-For taken as the client's address.
     router_secret: SecretStr | None = None
+    # Load balancers (CIDRs, comma-separated) whose last X-Forwarded-For entry names the
+    # client, e.g. the ALB's subnets; empty: the socket peer is the client.
+    trusted_proxies: str = ""
 
     # Usage and metrics: the monthly export's S3 bucket, /metrics, CloudWatch EMF lines.
     usage_export_bucket: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -146,6 +150,16 @@ class Settings(BaseSettings):
     def _metrics_token_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_are_networks(cls, value: str) -> str:
+        for entry in (part.strip() for part in value.split(",") if part.strip()):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry[:50]!r} is not an address or a CIDR network") from None
         return value
 
     @field_validator("router_secret")

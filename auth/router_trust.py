@@ -12,8 +12,12 @@ headers say::
     trust.client_address(scope, headers)  # "203.0.113.7" from a proven router, else the peer
 
 Only the last ``X-Forwarded-For`` entry counts: the one the router itself added (anything
-before it came from the partner and proves nothing). The secret is never logged, echoed
-or stored; a wrong one is logged (at most once a minute) with the peer's address only.
+before it came from the partner and proves nothing). A load balancer cannot send a
+secret, so its address proves it instead: when the socket peer is in
+``GATEWAY_TRUSTED_PROXIES`` (the ALB's subnets), its last ``X-Forwarded-For`` entry is
+the client. Without either, every partner behind one ALB node would share one budget.
+The secret is never logged, echoed or stored; a wrong one is logged (at most once a
+minute) with the peer's address only.
 uvicorn's own proxy-header handling is off (``cli/serve.py``), so this is the only rule.
 """
 
@@ -23,7 +27,7 @@ import hashlib
 import hmac
 import ipaddress
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -32,12 +36,15 @@ from pydantic import SecretStr
 from auth.failed_auth import client_address
 from settings import Settings
 
-__all__ = ["FORWARDED_FOR_HEADER", "ROUTER_SECRET_HEADER", "RouterTrust"]
+__all__ = ["FORWARDED_FOR_HEADER", "ROUTER_SECRET_HEADER", "RouterTrust", "parse_networks"]
 
 ROUTER_SECRET_HEADER = b"x-router-secret"
 FORWARDED_FOR_HEADER = b"x-forwarded-for"
 _MISMATCH_LOG_INTERVAL = 60.0
 _MAX_FORWARDED = 1024
+_MAX_PEERS = 4096  # socket peers remembered as proxy or not
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _log = structlog.get_logger(__name__)
 
@@ -49,18 +56,24 @@ def _digest(value: bytes) -> bytes:
 class RouterTrust:
     """Decides, per request, whether a router's ``X-Forwarded-For`` names the client."""
 
-    __slots__ = ("_clock", "_expected", "_last_mismatch_log")
+    __slots__ = ("_clock", "_expected", "_last_mismatch_log", "_proxies", "_proxy_peers")
 
     def __init__(
-        self, secret: SecretStr | None, *, clock: Callable[[], float] = time.monotonic
+        self,
+        secret: SecretStr | None,
+        *,
+        proxies: Sequence[Network] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._expected = None if secret is None else _digest(secret.get_secret_value().encode())
+        self._proxies = tuple(proxies)
+        self._proxy_peers: dict[str, bool] = {}  # peer -> in a trusted network (few peers)
         self._clock = clock
         self._last_mismatch_log = -_MISMATCH_LOG_INTERVAL
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RouterTrust:
-        return cls(settings.router_secret)
+        return cls(settings.router_secret, proxies=parse_networks(settings.trusted_proxies))
 
     @property
     def enabled(self) -> bool:
@@ -79,19 +92,41 @@ class RouterTrust:
         """The partner's address: the proven router's last ``X-Forwarded-For`` entry, or
         the socket peer's."""
         peer = client_address(scope)
-        if self._expected is None:
-            return peer  # the hot path without a router: one attribute check
-        if not self.is_router(headers):
+        if self._expected is None and not self._proxies:
+            return peer  # the hot path with neither a router nor a load balancer
+        if self._expected is not None:
+            if self.is_router(headers):
+                return _last_forwarded(headers.get(FORWARDED_FOR_HEADER)) or peer
             if ROUTER_SECRET_HEADER in headers:
                 self._log_mismatch(peer)
-            return peer
-        return _last_forwarded(headers.get(FORWARDED_FOR_HEADER)) or peer
+        if self._proxies and self._is_proxy(peer):
+            return _last_forwarded(headers.get(FORWARDED_FOR_HEADER)) or peer
+        return peer
+
+    def _is_proxy(self, peer: str) -> bool:
+        known = self._proxy_peers.get(peer)
+        if known is None:
+            try:
+                address = ipaddress.ip_address(peer)
+            except ValueError:
+                known = False
+            else:
+                known = any(address in network for network in self._proxies)
+            if len(self._proxy_peers) < _MAX_PEERS:
+                self._proxy_peers[peer] = known
+        return known
 
     def _log_mismatch(self, peer: str) -> None:
         now = self._clock()
         if now - self._last_mismatch_log >= _MISMATCH_LOG_INTERVAL:
             self._last_mismatch_log = now
             _log.warning("router_secret.mismatch", peer=peer)
+
+
+def parse_networks(value: str) -> tuple[Network, ...]:
+    """``"10.0.0.0/16, 10.1.0.5"`` as networks (``GATEWAY_TRUSTED_PROXIES``)."""
+    parts = (part.strip() for part in value.split(","))
+    return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
 
 
 def _last_forwarded(value: bytes | None) -> str | None:

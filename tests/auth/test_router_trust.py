@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import structlog
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
-from auth.router_trust import RouterTrust
+from auth.router_trust import RouterTrust, parse_networks
+from settings import Settings
 
 SECRET = "router-secret-" + "r" * 32
 PEER = {"client": ("10.0.0.5", 40000)}  # the router's (or anyone's) socket address
@@ -76,3 +77,38 @@ def test_a_wrong_secret_is_logged_once_a_minute_without_its_value() -> None:
     assert [log["event"] for log in logs] == ["router_secret.mismatch"] * 2
     assert logs[0]["peer"] == "10.0.0.5"
     assert wrong not in repr(logs) and SECRET not in repr(logs)
+
+
+def test_a_trusted_load_balancers_last_forwarded_entry_is_the_client() -> None:
+    trust = RouterTrust(None, proxies=parse_networks("10.0.0.0/24, 2001:db8::/32"))
+    assert trust.client_address(PEER, _headers(secret=None)) == "203.0.113.7"
+    spoofed = _headers(secret=None, forwarded="198.51.100.1, 203.0.113.7")
+    assert trust.client_address(PEER, spoofed) == "203.0.113.7"  # the entry the ALB added
+    ipv6_peer = {"client": ("2001:db8::5", 1)}
+    assert trust.client_address(ipv6_peer, _headers(secret=None)) == "203.0.113.7"
+    # Without a usable entry, the balancer's own address is what it is.
+    assert trust.client_address(PEER, _headers(secret=None, forwarded=None)) == "10.0.0.5"
+
+
+@pytest.mark.parametrize("peer", ["10.0.1.5", "192.0.2.1", "unknown", "2001:db9::1"])
+def test_a_peer_outside_the_trusted_networks_is_the_client(peer: str) -> None:
+    trust = RouterTrust(None, proxies=parse_networks("10.0.0.0/24, 2001:db8::/32"))
+    assert trust.client_address({"client": (peer, 1)}, _headers(secret=None)) == peer
+
+
+def test_a_wrong_router_secret_from_a_trusted_balancer_still_counts_as_the_balancer() -> None:
+    trust = RouterTrust(SecretStr(SECRET), proxies=parse_networks("10.0.0.0/24"))
+    wrong = _headers(secret="wrong-" + SECRET[6:])
+    assert trust.client_address(PEER, wrong) == "203.0.113.7"  # the ALB vouches, not the router
+    assert trust.client_address(PEER, _headers()) == "203.0.113.7"
+
+
+@pytest.mark.parametrize("value", ["10.0.0.0/33", "not-a-network", "10.0.0.0/8, nope"])
+def test_bad_trusted_proxies_are_named(value: str) -> None:
+    with pytest.raises(ValidationError, match="trusted_proxies"):
+        Settings(
+            backend_username="u",
+            backend_password="p" * 16,
+            key_pepper="x" * 32,
+            trusted_proxies=value,
+        )

@@ -34,6 +34,7 @@ from tests.fixtures.sample_backend import SampleBackend
 
 SECRET = "router-secret-" + "s" * 40
 LIMIT = 3
+LOAD_BALANCER = "127.0.0.20"  # GATEWAY_TRUSTED_PROXIES: its X-Forwarded-For counts
 WINDOW = 3600  # counts restart on the hour: clear_of_window_edge keeps a burst in one
 VIEWER = "{ viewer { company { name } } }"
 
@@ -62,6 +63,7 @@ def routed(
             "GATEWAY_ROUTER_SECRET": SECRET,
             "GATEWAY_AUTH_FAILURE_LIMIT": str(LIMIT),
             "GATEWAY_AUTH_FAILURE_WINDOW": str(WINDOW),
+            "GATEWAY_TRUSTED_PROXIES": LOAD_BALANCER + "/32",
         }
     )
     key = asyncio.run(_seed(env["GATEWAY_DATABASE_URL"]))
@@ -175,6 +177,29 @@ def test_with_the_secret_the_router_supplied_address_is_what_is_limited(routed: 
         assert spoofed_first.status_code == 200
     finally:
         router.close()
+
+
+def test_behind_a_trusted_load_balancer_each_partner_has_its_own_budget(
+    routed: Gateway,
+) -> None:
+    balancer = Caller(routed, LOAD_BALANCER)  # an ALB node: no secret, a trusted address
+    outsider = Caller(routed, "127.0.0.21")
+    clear_of_window_edge(WINDOW)
+    try:
+        for _ in range(LIMIT):
+            guess = balancer.post(_guess(), {"X-Forwarded-For": "198.51.100.1, 203.0.113.60"})
+            assert guess.status_code == 401
+        blocked = balancer.post(routed.keys["org1"], {"X-Forwarded-For": "203.0.113.60"})
+        assert blocked.status_code == 429  # that partner, as the balancer saw it
+        other = balancer.post(routed.keys["org1"], {"X-Forwarded-For": "203.0.113.61"})
+        assert other.status_code == 200  # everyone else behind the same node is not
+        # The same header from an address not in GATEWAY_TRUSTED_PROXIES proves nothing.
+        for n in range(LIMIT):
+            assert outsider.post(_guess(), _spoofed(n + 10)).status_code == 401
+        assert outsider.post(routed.keys["org1"], _spoofed(50)).status_code == 429
+    finally:
+        balancer.close()
+        outsider.close()
 
 
 def test_the_secret_is_never_logged_echoed_or_stored(routed: Gateway) -> None:
