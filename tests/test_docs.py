@@ -12,24 +12,22 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import shutil
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 from graphql import build_schema, parse, validate
 
 from cli.backend_process import free_port
 from settings import ENV_PREFIX, Settings
+from tests.fixtures.demo import clean_env, launch_demo, read_until_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTNERS = ROOT / "docs" / "partners.md"
@@ -114,21 +112,6 @@ def test_the_extractor_finds_documents_in_every_kind_of_block(tmp_path: Path) ->
 # --- docs/partners.md: the examples run -----------------------------------------------------
 
 
-def _clean_env() -> dict[str, str]:
-    return {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(ENV_PREFIX)
-        and name != "SENTRY_DSN"
-        and name.lower() not in {"http_proxy", "https_proxy", "all_proxy"}
-    }
-
-
-def _drain(stream: IO[str], lines: queue.Queue[str]) -> None:
-    for line in stream:
-        lines.put(line.rstrip("\n"))
-
-
 @dataclass
 class Demo:
     url: str
@@ -141,27 +124,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """``gateway demo`` on a free port, with its own state: fresh sample data."""
     directory = tmp_path_factory.mktemp("docs-demo")
     port = free_port()
-    process = subprocess.Popen(
-        [GATEWAY_BIN, "demo", "--port", str(port), "--dir", str(directory / "state")],
-        cwd=directory,
-        env=_clean_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=_drain, args=(process.stdout, lines), daemon=True).start()
+    process, lines = launch_demo(port, state=directory / "state", cwd=directory)
     log: list[str] = []
-    deadline = time.monotonic() + 60
     try:
-        while "Press Ctrl-C to stop." not in log:
-            assert process.poll() is None, "\n".join(log)
-            try:
-                log.append(lines.get(timeout=max(deadline - time.monotonic(), 0.01)))
-            except queue.Empty:
-                pytest.fail("the demo did not become ready:\n" + "\n".join(log))
+        read_until_ready(lines, log)
         yield Demo(f"http://127.0.0.1:{port}", directory / "state", log)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -176,7 +142,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 def partner_env(demo: Demo) -> dict[str, str]:
     """What the guide's examples read: the URL and a key that may also rotate itself."""
     admin = {
-        **_clean_env(),
+        **clean_env(),
         "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{demo.state / 'gateway.db'}",
         "GATEWAY_KEY_PEPPER": (demo.state / "pepper").read_text().strip(),
         "GATEWAY_BACKEND_USERNAME": "unused",
@@ -190,7 +156,7 @@ def partner_env(demo: Demo) -> dict[str, str]:
         check=True,
     )
     key: str = json.loads(issued.stdout)["key"]
-    return {**_clean_env(), "PARTNER_API_URL": demo.url, "PARTNER_API_KEY": key}
+    return {**clean_env(), "PARTNER_API_URL": demo.url, "PARTNER_API_KEY": key}
 
 
 def _json_values(output: str) -> list[Any]:

@@ -16,8 +16,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +36,9 @@ from storage.database import Database
 from storage.migrate import head_revision
 from storage.repositories import ApiKeyRepository, CompanyRepository
 from tests.fixtures.databases import TEST_PEPPER
+from tests.fixtures.demo import clean_env, launch_demo, read_until_ready
 
 GATEWAY_BIN = str(Path(sys.executable).with_name("gateway"))
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 async def test_company_and_key_are_made_once_and_a_key_each_run(database_url: str) -> None:
@@ -155,47 +153,15 @@ class DemoRun:
         return rest
 
 
-def _clean_env() -> dict[str, str]:
-    """This environment without GATEWAY_* settings or proxies: the demo sets its own."""
-    return {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("GATEWAY_")
-        and name != "SENTRY_DSN"
-        and name.lower() not in {"http_proxy", "https_proxy", "all_proxy"}
-    }
-
-
-def _pump(stream: Iterator[str], lines: queue.Queue[str | None]) -> None:
-    for line in stream:
-        lines.put(ANSI.sub("", line.rstrip("\n")))
-    lines.put(None)
-
-
 @pytest.fixture
 def run_demo(tmp_path: Path) -> Iterator[Callable[[int], DemoRun]]:
     started: list[DemoRun] = []
 
     def start(port: int) -> DemoRun:
-        process = subprocess.Popen(
-            [GATEWAY_BIN, "demo", "--port", str(port), "--dir", str(tmp_path / "state")],
-            cwd=tmp_path,
-            env=_clean_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        assert process.stdout is not None
-        more: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=_pump, args=(process.stdout, more), daemon=True).start()
+        process, more = launch_demo(port, state=tmp_path / "state", cwd=tmp_path)
         run = DemoRun(process, [], more)
         started.append(run)
-        deadline = time.monotonic() + 60
-        while not run.lines or run.lines[-1] != "Press Ctrl-C to stop.":
-            line = more.get(timeout=max(deadline - time.monotonic(), 0.01))
-            assert line is not None, "the demo ended early:\n" + "\n".join(run.lines)
-            run.lines.append(line)
+        read_until_ready(more, run.lines)
         return run
 
     yield start
@@ -246,7 +212,7 @@ def _check_printed_curl(lines: list[str], base_url: str) -> None:
         capture_output=True,
         text=True,
         timeout=30,
-        env=_clean_env(),
+        env=clean_env(),
     )
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
@@ -314,7 +280,7 @@ def test_a_port_in_use_is_refused_before_anything_starts(tmp_path: Path) -> None
         port = taken.getsockname()[1]
         done = subprocess.run(
             [GATEWAY_BIN, "demo", "--port", str(port), "--dir", str(tmp_path / "state")],
-            env=_clean_env(),
+            env=clean_env(),
             check=False,
             capture_output=True,
             text=True,
