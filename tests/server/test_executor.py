@@ -54,6 +54,10 @@ class Query:
         return ITEMS
 
     @strawberry.field
+    def maybe_items(self) -> list[Item | None]:
+        return MAYBE_ITEMS
+
+    @strawberry.field
     async def later(self) -> Item:
         await asyncio.sleep(0)
         return ITEMS[0]
@@ -74,6 +78,7 @@ def _item(i: int, **changes: Any) -> Item:
 
 
 ITEMS: list[Item] = [_item(i) for i in range(5)]
+MAYBE_ITEMS: list[Item | None] = [_item(0), None, _item(2)]
 NULL: Any = None  # a null where the schema promises a value: what a buggy resolver returns
 SCHEMA = strawberry.Schema(query=Query)._schema
 EXECUTOR = executor_for(SCHEMA)
@@ -163,6 +168,35 @@ def test_bad_values_fail_with_graphql_cores_error_path_and_location(
     assert result.errors is not None
     assert result.errors[0].message == message
     assert result.errors[0].path is not None
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        (NULL, "Cannot return null for non-nullable field Query.items."),
+        (ValueError("broken item"), "broken item"),
+        (_item(3, name=NULL), "Cannot return null for non-nullable field Item.name."),
+    ],
+)
+def test_a_bad_list_item_fails_as_graphql_core_does(
+    item: Any, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _replace_item(monkeypatch, 3, item)
+    result = _same("{ items { id name owner { name } } }")
+    assert result.data is None  # [Item!]!: the error reaches the root
+    assert result.errors is not None
+    assert result.errors[0].message == message
+
+
+def test_nullable_list_items_fail_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [_item(0), None, _item(2, owner=NULL), ValueError("broken item")]
+    monkeypatch.setattr(sys.modules[__name__], "MAYBE_ITEMS", items)
+    result = _same("{ maybeItems { id owner { name } } }")
+    assert result.data is not None
+    assert result.data["maybeItems"][:2] == [{"id": "0", "owner": {"name": "owner 0"}}, None]
+    assert result.data["maybeItems"][2:] == [None, None]
+    assert result.errors is not None
+    assert [e.path for e in result.errors] == [["maybeItems", 2, "owner"], ["maybeItems", 3]]
 
 
 def test_a_missing_attribute_fails_as_graphql_core_does(monkeypatch: pytest.MonkeyPatch) -> None:
