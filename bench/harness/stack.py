@@ -29,7 +29,7 @@ from auth.api_keys import generate_api_key
 from bench.harness.database import BenchDatabase
 from bench.harness.processes import CpuLayout, ServerProcess, free_port
 
-__all__ = ["COMPANY", "PLAN_OVERRIDES", "Stack"]
+__all__ = ["COMPANY", "PLAN_OVERRIDES", "REPO", "Stack", "gateway_env", "seed_gateway"]
 
 REPO = Path(__file__).resolve().parents[2]
 GATEWAY_BIN = str(Path(sys.executable).with_name("gateway"))
@@ -45,7 +45,7 @@ PLAN_OVERRIDES = {
 }
 
 
-def _gateway_env(backend_url: str, database_url: str) -> dict[str, str]:
+def gateway_env(backend_url: str, database_url: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("GATEWAY_")}
     env.update(
         {
@@ -73,7 +73,7 @@ def _cli(env: dict[str, str], *args: str) -> Any:
     return json.loads(done.stdout) if "--json" in args else done.stdout
 
 
-def _seed(env: dict[str, str]) -> str:
+def seed_gateway(env: dict[str, str]) -> str:
     """Company on a never-throttling enterprise plan, and a read+write key; the key."""
     _cli(env, "db", "upgrade")
     _cli(
@@ -138,8 +138,8 @@ class Stack:
             database = exits.enter_context(
                 BenchDatabase.create(database_kind, directory, postgres_url)
             )
-            env = _gateway_env(backend.url, database.url)
-            api_key = _seed(env)
+            env = gateway_env(backend.url, database.url)
+            api_key = seed_gateway(env)
             gateway_port = free_port()
             gateway = exits.enter_context(
                 ServerProcess.start(
