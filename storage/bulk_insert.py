@@ -62,22 +62,15 @@ class _Statement:
         self.sql = str(statement.compile(dialect=dialect))
 
     def values(self, row: dict[str, Any], convert_time: bool) -> tuple[Any, ...]:
-        # A row per request: the common value (not JSON, not a datetime) costs one check.
-        json_columns = self.json_columns
         out = []
         for name in self.columns:
             value = row.get(name)
-            if value is None or type(value) in _PLAIN:
-                pass
-            elif name in json_columns:
+            if name in self.json_columns and value is not None:
                 value = orjson.dumps(value).decode()
             elif convert_time and isinstance(value, datetime):
                 value = _sqlite_time(value)
             out.append(value)
         return tuple(out)
-
-
-_PLAIN = frozenset({str, int, float, bool})
 
 
 class BulkSink(Protocol):
@@ -131,12 +124,7 @@ class SqliteBulkSink:
                 raise
             self.deferred += 1
             return False
-        try:
-            connection.executemany(self._sql, values)
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+        self._commit(connection, values)
         self._since_checkpoint += 1
         if self._since_checkpoint >= CHECKPOINT_EVERY:
             self._since_checkpoint = 0
@@ -157,6 +145,10 @@ class SqliteBulkSink:
     def _write(self, values: list[tuple[Any, ...]]) -> None:
         connection = self._thread_connection()
         connection.execute("BEGIN IMMEDIATE")
+        self._commit(connection, values)
+
+    def _commit(self, connection: sqlite3.Connection, values: list[tuple[Any, ...]]) -> None:
+        """Insert ``values`` in the transaction ``connection`` has begun, and commit."""
         try:
             connection.executemany(self._sql, values)
         except BaseException:
