@@ -462,8 +462,14 @@ def _actual(selections: tuple[_Billed, ...], data: Mapping[str, Any]) -> int:
         # graphql-core's result is plain dicts and lists: exact type checks are enough.
         items = value if type(value) is list else (value,)
         total += selection.weight * len(items)
-        if selection.branches:
+        branches = selection.branches
+        if len(branches) == 1:  # no fragments on abstract types: nothing to choose
+            only = branches[0]
             for item in items:
                 if type(item) is dict:
-                    total += max(_actual(branch, item) for branch in selection.branches)
+                    total += _actual(only, item)
+        elif branches:
+            for item in items:
+                if type(item) is dict:
+                    total += max(_actual(branch, item) for branch in branches)
     return total

@@ -25,9 +25,12 @@ the same name with the fast path added; a new graphql-core release is re-read fi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import Enum
 from typing import Any, ClassVar, NamedTuple
 
 from graphql import (
+    GraphQLEnumType,
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -51,6 +54,9 @@ class PlainLeaf(NamedTuple):
     attribute: str  # the Python attribute the field reads
     type: GraphQLLeafType
     non_null: bool
+    # A Strawberry enum's members -> their GraphQL names: what its coerce_output_value
+    # finds by comparing the value with each of the enum's values in turn.
+    names: Mapping[Enum, str] | None = None
 
 
 class PlainObject(NamedTuple):
@@ -79,12 +85,26 @@ def plain_fields(schema: GraphQLSchema) -> dict[str, dict[str, PlainField]]:
             non_null = isinstance(field.type, GraphQLNonNull)
             named = field.type.of_type if non_null else field.type
             if is_leaf_type(named):
-                plain[name] = PlainLeaf(definition.python_name, named, non_null)
+                plain[name] = PlainLeaf(definition.python_name, named, non_null, _enum_names(named))
             elif isinstance(named, GraphQLObjectType) and named.is_type_of is None:
                 plain[name] = PlainObject(definition.python_name, named, field.type, non_null)
         if plain:
             table[type_.name] = plain
     return table
+
+
+def _enum_names(leaf: GraphQLLeafType) -> dict[Enum, str] | None:
+    """For a Strawberry enum, its members by the names its coercion would answer."""
+    members: type[Enum] | None = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(leaf, GraphQLEnumType) or members is None:
+        return None
+    names: dict[Enum, str] = {}
+    for member in members:
+        for name, value in leaf.values.items():
+            if member.value == value.value:
+                names[member] = name
+                break
+    return names
 
 
 # A grouped field set's fields in response order, each with its plain field or None.
@@ -144,7 +164,7 @@ class GatewayExecutor(IncrementalExecutor):
                     )
                 if result is not Undefined:
                     results[response_name] = result
-                    if is_awaitable(result):
+                    if type(result) not in _COMPLETED and is_awaitable(result):
                         awaitable_fields.append(response_name)
         except Exception:
             if awaitable_fields:
@@ -193,14 +213,14 @@ class GatewayExecutor(IncrementalExecutor):
                 position_context,
             )
         try:
-            completed = self.collect_and_execute_subfields(
+            completed = self._execute_object(
                 object_type, field_details_list, item_path, item, position_context
             )
         except Exception as raw_error:
             self.handle_field_error(raw_error, item_type, field_details_list, item_path)
             complete_results.append(None)
             return False
-        if not self.is_awaitable(completed):
+        if type(completed) is dict or not self.is_awaitable(completed):
             complete_results.append(completed)
             return False
 
@@ -233,13 +253,13 @@ class GatewayExecutor(IncrementalExecutor):
             return Undefined
         return_type = plain.return_type
         try:
-            completed = self.collect_and_execute_subfields(
+            completed = self._execute_object(
                 plain.type, field_details_list, path, value, position_context
             )
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
-        if not self.is_awaitable(completed):
+        if type(completed) is dict or not self.is_awaitable(completed):
             return completed
 
         async def await_completed() -> Any:
@@ -250,6 +270,25 @@ class GatewayExecutor(IncrementalExecutor):
                 return None
 
         return await_completed()
+
+    def _execute_object(
+        self,
+        object_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """``collect_and_execute_subfields``, calling ``execute_fields`` itself when there
+        is nothing to defer (what ``execute_collected_subfields`` then does)."""
+        grouped_field_set, new_defer_usages, _ = self.collect_subfields(
+            object_type, field_details_list
+        )
+        if position_context is None and not new_defer_usages:
+            return self.execute_fields(object_type, value, path, grouped_field_set, None)
+        return self.execute_collected_subfields(
+            object_type, value, path, grouped_field_set, new_defer_usages, position_context
+        )
 
     def _plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
@@ -270,11 +309,19 @@ def _read_leaf(leaf: PlainLeaf, source: Any) -> Any:
         return Undefined if leaf.non_null else None
     if value is Undefined or isinstance(value, Exception):
         return Undefined
+    if leaf.names is not None and isinstance(value, Enum):
+        name = leaf.names.get(value)
+        if name is not None:
+            return name
     try:
         coerced = leaf.type.coerce_output_value(value)
     except Exception:  # the regular path raises it again, located and with its path
         return Undefined
     return Undefined if coerced is None else coerced
+
+
+# What a field completes to when it is done: anything else may be awaitable.
+_COMPLETED = frozenset({dict, list, str, int, float, bool})
 
 
 def _concrete_object(item_type: GraphQLOutputType) -> GraphQLObjectType | None:

@@ -239,6 +239,8 @@ def test_fields_with_resolvers_and_lists_are_not_plain() -> None:
     assert set(plain) == {"id", "name", "colour", "note", "owner", "maybeOwner"}
     assert isinstance(plain["owner"], PlainObject)
     assert plain["note"].non_null is False
+    assert plain["colour"].names == {Colour.RED: "RED", Colour.BLUE: "BLUE"}
+    assert plain["name"].names is None
     assert plain["name"].non_null is True
     assert "greeting" not in plain_fields(SCHEMA)["Owner"]
 
