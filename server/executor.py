@@ -25,24 +25,28 @@ the same name with the fast path added; a new graphql-core release is re-read fi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from enum import Enum
-from typing import Any, ClassVar, NamedTuple
+from types import GeneratorType
+from typing import Any, ClassVar, NamedTuple, TypeGuard
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLSchema,
+    GraphQLString,
     Undefined,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.incremental.incremental_executor import IncrementalExecutor
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
+from graphql.pyutils import is_awaitable as default_is_awaitable
 
 __all__ = ["GatewayExecutor", "PlainLeaf", "PlainObject", "executor_for", "plain_fields"]
 
@@ -57,6 +61,7 @@ class PlainLeaf(NamedTuple):
     # A Strawberry enum's members -> their GraphQL names: what its coerce_output_value
     # finds by comparing the value with each of the enum's values in turn.
     names: Mapping[Enum, str] | None = None
+    text: bool = False  # String or ID: a str is its own output value
 
 
 class PlainObject(NamedTuple):
@@ -85,7 +90,10 @@ def plain_fields(schema: GraphQLSchema) -> dict[str, dict[str, PlainField]]:
             non_null = isinstance(field.type, GraphQLNonNull)
             named = field.type.of_type if non_null else field.type
             if is_leaf_type(named):
-                plain[name] = PlainLeaf(definition.python_name, named, non_null, _enum_names(named))
+                text = named is GraphQLString or named is GraphQLID
+                plain[name] = PlainLeaf(
+                    definition.python_name, named, non_null, _enum_names(named), text
+                )
             elif isinstance(named, GraphQLObjectType) and named.is_type_of is None:
                 plain[name] = PlainObject(definition.python_name, named, field.type, non_null)
         if plain:
@@ -118,6 +126,8 @@ class GatewayExecutor(IncrementalExecutor):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.is_awaitable is default_is_awaitable:
+            self.is_awaitable = is_awaitable_by_type
         # graphql-core reuses one grouped field set for every item of a list, so its
         # plan is worked out once per request: id -> (the set, kept alive; its plan).
         self._plans: dict[int, tuple[GroupedFieldSet, FieldPlan]] = {}
@@ -302,9 +312,27 @@ class GatewayExecutor(IncrementalExecutor):
         return plan
 
 
+_AWAITABLE_BY_TYPE: dict[type, bool] = {}
+
+
+def is_awaitable_by_type(value: Any) -> TypeGuard[Awaitable[Any]]:
+    """graphql-core's ``is_awaitable``, remembered per type: it asks about every item of
+    a list and every field, and the answer is the type's (``await`` looks ``__await__`` up
+    on the type), but for generators, whose answer depends on their code's flags."""
+    kind = type(value)
+    known = _AWAITABLE_BY_TYPE.get(kind)
+    if known is None:
+        known = default_is_awaitable(value)
+        if kind is not GeneratorType:
+            _AWAITABLE_BY_TYPE[kind] = known
+    return known
+
+
 def _read_leaf(leaf: PlainLeaf, source: Any) -> Any:
     """The leaf's output value, or ``Undefined`` to take the regular (erroring) path."""
     value = getattr(source, leaf.attribute, Undefined)
+    if leaf.text and type(value) is str:  # what serialize_string and serialize_id answer
+        return value
     if value is None:
         return Undefined if leaf.non_null else None
     if value is Undefined or isinstance(value, Exception):

@@ -3,16 +3,19 @@
 import asyncio
 import enum
 import sys
+import types
+from collections.abc import Coroutine
 from typing import Any
 
 import pytest
 import strawberry
 from graphql import ExecutionResult, execute, parse, validate
+from graphql.pyutils import is_awaitable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schema.partner_schema import build_schema
-from server.executor import PlainObject, executor_for, plain_fields
+from server.executor import PlainLeaf, PlainObject, executor_for, is_awaitable_by_type, plain_fields
 
 
 @strawberry.enum
@@ -239,8 +242,11 @@ def test_fields_with_resolvers_and_lists_are_not_plain() -> None:
     assert set(plain) == {"id", "name", "colour", "note", "owner", "maybeOwner"}
     assert isinstance(plain["owner"], PlainObject)
     assert plain["note"].non_null is False
-    assert plain["colour"].names == {Colour.RED: "RED", Colour.BLUE: "BLUE"}
-    assert plain["name"].names is None
+    colour, name = plain["colour"], plain["name"]
+    assert isinstance(colour, PlainLeaf) and isinstance(name, PlainLeaf)
+    assert colour.names == {Colour.RED: "RED", Colour.BLUE: "BLUE"}
+    assert name.names is None
+    assert name.text and not colour.text
     assert plain["name"].non_null is True
     assert "greeting" not in plain_fields(SCHEMA)["Owner"]
 
@@ -250,3 +256,38 @@ def test_the_partner_schemas_credential_and_badge_fields_take_the_fast_path() ->
     assert {"id", "status", "issuedOn", "evidenceUrl", "badge"} <= set(plain["Credential"])
     assert {"id", "name", "status", "level"} <= set(plain["Badge"])
     assert "Query" not in plain  # every root field has a resolver
+
+
+def test_awaitables_are_recognised_as_graphql_core_recognises_them() -> None:
+    async def coroutine_function() -> None:
+        return None
+
+    @types.coroutine
+    def generator_coroutine() -> Any:
+        yield None
+
+    def plain_generator() -> Any:
+        yield None
+
+    coroutine: Coroutine[Any, Any, None] = coroutine_function()
+    close_coroutine = coroutine.close  # the assertions below narrow its type
+    loop = asyncio.new_event_loop()
+    values = [
+        coroutine,
+        generator_coroutine(),
+        plain_generator(),  # a generator of the same type that is not awaitable
+        generator_coroutine(),
+        loop.create_future(),
+        ITEMS[0],
+        {"a": 1},
+        [1],
+        "text",
+        None,
+    ]
+    try:
+        for _ in range(2):  # the second time from what was remembered
+            assert [is_awaitable_by_type(v) for v in values] == [is_awaitable(v) for v in values]
+        assert is_awaitable_by_type(coroutine) and not is_awaitable_by_type(plain_generator())
+    finally:
+        close_coroutine()
+        loop.close()
