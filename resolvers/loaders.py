@@ -29,10 +29,10 @@ _BATCH_SIZE = 100
 class Loaders:
     """The loaders of one request; build a new one per request so caches never leak."""
 
-    __slots__ = ("_api", "_badges", "_credentials", "_organizations", "organization_id")
+    __slots__ = ("_badges", "_credentials", "_fetch", "_organizations", "organization_id")
 
     def __init__(self, api: CredentialsApi, organization_id: int) -> None:
-        self._api = api
+        self._fetch = _Fetch(api, organization_id)
         self.organization_id = organization_id
         # Each loader is built on first use: most requests need one of the three.
         self._badges: DataLoader[int, Record | None] | None = None
@@ -42,19 +42,19 @@ class Loaders:
     @property
     def _badge_loader(self) -> DataLoader[int, Record | None]:
         if self._badges is None:
-            self._badges = DataLoader(self._load_badges, max_batch_size=_BATCH_SIZE)
+            self._badges = DataLoader(self._fetch.badges, max_batch_size=_BATCH_SIZE)
         return self._badges
 
     @property
     def _credential_loader(self) -> DataLoader[str, Record | None]:
         if self._credentials is None:
-            self._credentials = DataLoader(self._load_credentials, max_batch_size=_BATCH_SIZE)
+            self._credentials = DataLoader(self._fetch.credentials, max_batch_size=_BATCH_SIZE)
         return self._credentials
 
     @property
     def _organization_loader(self) -> DataLoader[int, Record | None]:
         if self._organizations is None:
-            self._organizations = DataLoader(self._load_organizations)
+            self._organizations = DataLoader(self._fetch.organizations)
         return self._organizations
 
     async def badge(self, badge_id: int) -> Record | None:
@@ -78,7 +78,20 @@ class Loaders:
         if record.get("organization") == self.organization_id:
             self._badge_loader.prime(record["id"], record)
 
-    async def _load_badges(self, ids: list[int]) -> list[Record | None]:
+
+class _Fetch:
+    """The loaders' batch functions, kept apart from :class:`Loaders`: a batch function
+    bound to the ``Loaders`` that holds its ``DataLoader`` would make a reference cycle,
+    and each request's loaders, caches and records would wait for the garbage collector
+    instead of going when the request does (docs/performance.md, "Garbage")."""
+
+    __slots__ = ("_api", "organization_id")
+
+    def __init__(self, api: CredentialsApi, organization_id: int) -> None:
+        self._api = api
+        self.organization_id = organization_id
+
+    async def badges(self, ids: list[int]) -> list[Record | None]:
         page = await self._api.list_badges(
             organization=self.organization_id, ids=ids, page=1, page_size=_BATCH_SIZE
         )
@@ -89,18 +102,18 @@ class Loaders:
         }
         return [found.get(badge_id) for badge_id in ids]
 
-    async def _load_credentials(self, ids: list[str]) -> list[Record | None]:
+    async def credentials(self, ids: list[str]) -> list[Record | None]:
         # The contract has no batch lookup by UUID: fetch them concurrently instead.
-        return list(await asyncio.gather(*(self._load_credential(uuid) for uuid in ids)))
+        return list(await asyncio.gather(*(self.credential(uuid) for uuid in ids)))
 
-    async def _load_credential(self, credential_id: str) -> Record | None:
+    async def credential(self, credential_id: str) -> Record | None:
         try:
             record: Record = await self._api.get_credential(credential_id)
         except BackendNotFound:
             return None
         return record if record.get("organization") == self.organization_id else None
 
-    async def _load_organizations(self, ids: list[int]) -> list[Record | None]:
+    async def organizations(self, ids: list[int]) -> list[Record | None]:
         results: list[Record | None] = []
         for organization_id in ids:
             try:

@@ -226,6 +226,7 @@ def test_an_accepted_url_is_http_without_credentials_and_the_backend_takes_it(va
                                      "vbscript", "gopher", "ws", "httpx"]))  # fmt: skip
 def test_other_schemes_are_refused(url: str, scheme: str) -> None:
     value = scheme + url[url.index(":") :]
+    assume(len(value) <= MAX_URL)  # a longer scheme can push it past the length limit
     error = _refused(lambda: check_url(value, field="evidenceUrl"), "evidenceUrl", value)
     assert "http or https" in error.public_message
 

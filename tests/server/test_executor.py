@@ -2,8 +2,10 @@
 
 import asyncio
 import enum
+import gc
 import sys
 import types
+import weakref
 from collections.abc import Coroutine
 from typing import Any
 
@@ -291,3 +293,24 @@ def test_awaitables_are_recognised_as_graphql_core_recognises_them() -> None:
     finally:
         close_coroutine()
         loop.close()
+
+
+@pytest.mark.parametrize("query", ["{ items { id owner { name } } }", "{ later { id shout } }"])
+def test_an_executor_is_freed_without_the_garbage_collector(query: str) -> None:
+    executors: list[weakref.ref[Any]] = []
+
+    class Watched(EXECUTOR):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            executors.append(weakref.ref(self))
+
+    gc.collect()
+    gc.disable()  # only reference counting frees anything now
+    try:
+        assert _run(query, Watched).errors is None
+        # graphql-core's executor hands resolvers its own bound methods: without the
+        # weak reference, every executor (with the request's state) was a cycle.
+        assert len(executors) == 1
+        assert executors[0]() is None
+    finally:
+        gc.enable()
