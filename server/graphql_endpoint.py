@@ -369,6 +369,7 @@ class GraphQLEndpoint:
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             payload["errors"] = [self._error(error, request_id, usage) for error in result.errors]
+            _drop_tracebacks(result.errors)  # logged and reported: now only a cycle
             exchange.errors = payload["errors"]
             usage.outcome = "error"
             usage.error_codes = sorted({e["extensions"]["code"] for e in payload["errors"]})
@@ -508,6 +509,16 @@ class GraphQLEndpoint:
                 operation=usage.operation_name,
             )
         return format_graphql_error(error, request_id)
+
+
+def _drop_tracebacks(errors: list[GraphQLError]) -> None:
+    """A resolver's exception holds its traceback, whose frames hold the executor, which
+    holds the exception: a reference cycle per failed field, left to the garbage
+    collector with the whole request's state, unless the tracebacks go."""
+    for error in errors:
+        error.__traceback__ = None
+        if error.original_error is not None:
+            error.original_error.__traceback__ = None
 
 
 def _document_hash(prepared: PreparedDocument, query: str) -> str:

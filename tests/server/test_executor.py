@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from schema.partner_schema import build_schema
 from server.executor import PlainLeaf, PlainObject, executor_for, is_awaitable_by_type, plain_fields
+from server.graphql_endpoint import _drop_tracebacks
 
 
 @strawberry.enum
@@ -311,6 +312,33 @@ def test_an_executor_is_freed_without_the_garbage_collector(query: str) -> None:
         # graphql-core's executor hands resolvers its own bound methods: without the
         # weak reference, every executor (with the request's state) was a cycle.
         assert len(executors) == 1
+        assert executors[0]() is None
+    finally:
+        gc.enable()
+
+
+def test_a_failed_field_leaves_a_cycle_until_the_endpoint_drops_its_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    executors: list[weakref.ref[Any]] = []
+
+    class Watched(EXECUTOR):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            executors.append(weakref.ref(self))
+
+    _replace_item(monkeypatch, 2, _item(2, name=ValueError("broken")))  # raised on reading
+    gc.collect()
+    gc.disable()
+    try:
+        errors = _run("{ items { id name } }", Watched).errors
+        assert errors is not None
+        # The exception's traceback holds the executor's frames, the executor holds the
+        # error: alive until a collection, with everything the request built...
+        assert executors[0]() is not None
+        _drop_tracebacks(list(errors))
+        # ...and freed at once by reference counting once the traceback is gone.
+        del errors
         assert executors[0]() is None
     finally:
         gc.enable()
