@@ -73,6 +73,21 @@ class _Statement:
         return tuple(out)
 
 
+_CHUNK = 64  # rows converted between turns of the event loop
+
+
+async def _converted(
+    statement: _Statement, rows: Sequence[dict[str, Any]], *, convert_time: bool
+) -> list[tuple[Any, ...]]:
+    """The driver's values for ``rows``; a large batch (the trace store's few hundred) lets
+    the loop serve requests between chunks instead of holding them for milliseconds."""
+    values = [statement.values(row, convert_time) for row in rows[:_CHUNK]]
+    for start in range(_CHUNK, len(rows), _CHUNK):
+        await asyncio.sleep(0)
+        values.extend(statement.values(row, convert_time) for row in rows[start : start + _CHUNK])
+    return values
+
+
 class BulkSink(Protocol):
     async def write(self, rows: Sequence[dict[str, Any]]) -> None: ...
 
@@ -106,7 +121,7 @@ class SqliteBulkSink:
         self.deferred = 0  # inline batches handed to the thread: the lock was taken
 
     async def write(self, rows: Sequence[dict[str, Any]]) -> None:
-        values = [self._statement.values(row, convert_time=True) for row in rows]
+        values = await _converted(self._statement, rows, convert_time=True)
         if self._inline and self._write_inline(values):
             return
         await asyncio.get_running_loop().run_in_executor(self._thread, self._write, values)
@@ -203,7 +218,7 @@ class PostgresBulkSink:
         return self._pool
 
     async def write(self, rows: Sequence[dict[str, Any]]) -> None:
-        values = [self._statement.values(row, convert_time=False) for row in rows]
+        values = await _converted(self._statement, rows, convert_time=False)
         pool = await self._connections()
         async with pool.acquire() as connection, connection.transaction():
             await connection.executemany(self._sql, values)

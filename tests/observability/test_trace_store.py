@@ -14,6 +14,7 @@ import pytest
 
 from backend.client import BackendCall
 from metering.ledger import UsageRecord
+from observability import trace_store
 from observability.calls import open_call_log, record_call
 from observability.trace_store import TraceWriter
 from observability.traceparent import new_trace
@@ -221,3 +222,33 @@ async def test_retention_must_be_positive(tmp_path: Path) -> None:
     async with Database(f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}") as database:
         with pytest.raises(ValueError, match="retention"):
             TraceWriter(database, retention=timedelta(0))
+
+
+async def test_a_large_batch_lets_requests_run_while_its_rows_are_built(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = TraceWriter(database, interval=60.0)  # only the flush below writes
+    await writer.start()
+    for index in range(200):
+        writer.submit(_usage(f"req-{index}"), status=200)
+    other_request_ran: list[bool] = []
+    seen_by_row: list[bool] = []
+    build = trace_store._trace_row
+
+    def watched(pending: Any) -> dict[str, Any]:
+        seen_by_row.append(bool(other_request_ran))
+        return build(pending)
+
+    monkeypatch.setattr(trace_store, "_trace_row", watched)
+
+    async def other_request() -> None:
+        other_request_ran.append(True)
+
+    task = asyncio.create_task(other_request())  # runs at the loop's next turn
+    await writer.flush()
+    await task
+    await writer.close()
+    assert writer.written == 200
+    # It ran between rows of the batch, not only once the whole batch was built.
+    assert seen_by_row[0] is False
+    assert seen_by_row.index(True) <= trace_store.YIELD_EVERY
