@@ -231,27 +231,11 @@ class GatewayExecutor(IncrementalExecutor):
                 item_path,
                 position_context,
             )
-        try:
-            completed = self._execute_object(
-                object_type, field_details_list, item_path, item, position_context
-            )
-        except Exception as raw_error:
-            self.handle_field_error(raw_error, item_type, field_details_list, item_path)
-            complete_results.append(None)
-            return False
-        if type(completed) is dict or not self.is_awaitable(completed):
-            complete_results.append(completed)
-            return False
-
-        async def await_completed() -> Any:
-            try:
-                return await completed
-            except Exception as raw_error:
-                self.handle_field_error(raw_error, item_type, field_details_list, item_path)
-                return None
-
-        complete_results.append(await_completed())
-        return True
+        completed = self._complete_object(
+            object_type, item_type, field_details_list, item_path, item, position_context
+        )
+        complete_results.append(completed)
+        return completed is not None and type(completed) is not dict  # an awaitable
 
     def _complete_plain_object(
         self,
@@ -270,13 +254,27 @@ class GatewayExecutor(IncrementalExecutor):
             return Undefined  # a null to report, a missing attribute, a value to await
         if isinstance(value, Exception):
             return Undefined
-        return_type = plain.return_type
+        return self._complete_object(
+            plain.type, plain.return_type, field_details_list, path, value, position_context
+        )
+
+    def _complete_object(
+        self,
+        object_type: GraphQLObjectType,
+        declared_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        value: Any,
+        position_context: Any,
+    ) -> Any:
+        """``value``'s sub-selection executed: its dict, an awaitable of it, or ``None``
+        with the field error recorded against ``declared_type`` (now or when awaited)."""
         try:
             completed = self._execute_object(
-                plain.type, field_details_list, path, value, position_context
+                object_type, field_details_list, path, value, position_context
             )
         except Exception as raw_error:
-            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            self.handle_field_error(raw_error, declared_type, field_details_list, path)
             return None
         if type(completed) is dict or not self.is_awaitable(completed):
             return completed
@@ -285,7 +283,7 @@ class GatewayExecutor(IncrementalExecutor):
             try:
                 return await completed
             except Exception as raw_error:
-                self.handle_field_error(raw_error, return_type, field_details_list, path)
+                self.handle_field_error(raw_error, declared_type, field_details_list, path)
                 return None
 
         return await_completed()
