@@ -92,7 +92,7 @@ class UsageLedger:
         self, database: Database, *, max_batch: int = _MAX_BATCH, sink: BulkSink | None = None
     ) -> None:
         self._sink = sink or bulk_sink(
-            database, cast(Table, UsageEvent.__table__), conflict="event_id", inline=True
+            database, cast(Table, UsageEvent.__table__), conflict="event_id"
         )
         self._max_batch = max_batch
         self._queue: list[tuple[UsageRecord, asyncio.Future[None]]] = []

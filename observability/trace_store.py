@@ -53,7 +53,7 @@ _MAX_ERRORS: Final = 20
 _MAX_MESSAGE: Final = 500
 _MAX_PATH: Final = 12
 _MAX_CALLS: Final = 200
-YIELD_EVERY: Final = 32  # rows built between turns of the event loop
+YIELD_EVERY: Final = 32  # rows built and committed between turns of the event loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,15 +200,20 @@ class TraceWriter:
 
     async def _write_batch(self) -> None:
         batch = [self._queue.popleft() for _ in range(min(self._batch_size, len(self._queue)))]
-        rows = []
-        for index, pending in enumerate(batch):
-            if index and index % YIELD_EVERY == 0:
-                # A batch is a few hundred rows: built in one go, it held up every request
-                # in flight for milliseconds (the p99, docs/performance.md).
+        for start in range(0, len(batch), YIELD_EVERY):
+            if start:
+                # A batch is a few hundred rows: built and inserted in one go, it held up
+                # every request in flight for milliseconds (the p99, docs/performance.md).
                 await asyncio.sleep(0)
+            await self._write_rows(batch[start : start + YIELD_EVERY])
+
+    async def _write_rows(self, pendings: list[_Pending]) -> None:
+        """Build and insert a few traces in one transaction (SQLite: on the loop's thread)."""
+        rows = []
+        for pending in pendings:
             try:
                 rows.append(_trace_row(pending))
-            except Exception as exc:  # one odd trace must not lose the batch
+            except Exception as exc:  # one odd trace must not lose the others
                 self.failed += 1
                 request_id = pending.usage.request_id
                 log.warning("trace not stored", request_id=request_id, error=repr(exc))

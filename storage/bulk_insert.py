@@ -1,22 +1,21 @@
 """Batch inserts at driver level: one insert-many and one commit per batch.
 
 The usage ledger and the trace store write a row per request, so their batches skip the
-ORM session: SQLite gets a writer thread of its own with a stdlib ``sqlite3`` connection
-(one thread hop per batch instead of several per statement); PostgreSQL gets an asyncpg
-pool and ``executemany``. The SQL is compiled from the SQLAlchemy table, so the schema
-has one source (``storage.models`` and the migrations)::
+ORM session: SQLite gets a stdlib ``sqlite3`` connection per file (:class:`SqliteWriter`),
+PostgreSQL an asyncpg pool and ``executemany``. The SQL is compiled from the SQLAlchemy
+table, so the schema has one source (``storage.models`` and the migrations)::
 
-    sink = bulk_sink(database, UsageEvent.__table__, conflict="event_id", inline=True)
+    sink = bulk_sink(database, UsageEvent.__table__, conflict="event_id")
     await sink.write([row, row, ...])   # committed when it returns
     await sink.close()
 
-``inline=True`` (the usage ledger's small, frequent batches) commits on the event loop's
-own thread when the write lock is free at once, and hands the batch to the writer thread
-only when another connection holds it. With the gateway on one core the thread never ran
-in parallel anyway: handing it a batch and waking the loop again cost ~90 µs of CPU, more
-than committing a few rows (~55 µs plus ~13 a row, docs/performance.md). The inline
-connection never checkpoints the WAL itself (a checkpoint may wait on ``fsync``); the
-writer thread runs a passive checkpoint every :data:`CHECKPOINT_EVERY` inline commits.
+SQLite batches commit on the event loop's own thread when the write lock is free at
+once, and go to a writer thread only when another connection holds it. With the gateway
+on one core the thread never ran in parallel anyway: handing it a batch and waking the
+loop again cost ~90 µs of CPU, more than committing a few rows (~55 µs plus ~13 a row,
+docs/performance.md). The loop's connection never checkpoints the WAL itself (a
+checkpoint may wait on ``fsync``); the writer thread runs a passive checkpoint every
+:data:`CHECKPOINT_EVERY` inline commits.
 """
 
 from __future__ import annotations
@@ -27,11 +26,12 @@ import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from operator import itemgetter
+from typing import Any, ClassVar, Protocol
 
 import asyncpg
 import orjson
-from sqlalchemy import JSON, Table, bindparam
+from sqlalchemy import JSON, DateTime, Table, bindparam
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -40,7 +40,14 @@ from sqlalchemy.engine import make_url
 
 from storage.database import Database
 
-__all__ = ["CHECKPOINT_EVERY", "BulkSink", "PostgresBulkSink", "SqliteBulkSink", "bulk_sink"]
+__all__ = [
+    "CHECKPOINT_EVERY",
+    "BulkSink",
+    "PostgresBulkSink",
+    "SqliteBulkSink",
+    "SqliteWriter",
+    "bulk_sink",
+]
 
 CHECKPOINT_EVERY = 256  # inline commits between the writer thread's passive checkpoints
 
@@ -49,28 +56,43 @@ log = logging.getLogger(__name__)
 
 class _Statement:
     """``INSERT`` of every column but an autoincrement key, ``ON CONFLICT (conflict) DO
-    NOTHING`` when given, in the driver's parameter style, compiled by SQLAlchemy."""
+    NOTHING`` when given, in the driver's parameter style, compiled by SQLAlchemy.
+
+    A row is a dict with a value for every inserted column (a missing one is a bug, and
+    raises ``KeyError``); :meth:`values` picks them in order with one ``itemgetter`` and
+    converts only the JSON and time columns: the per-column loop it replaces cost more
+    than the SQLite insert itself."""
 
     def __init__(self, table: Table, conflict: str | None, insert: Any, dialect: Any) -> None:
         self.columns = tuple(
             c.name for c in table.columns if not (c.primary_key and c.autoincrement is True)
         )
-        self.json_columns = frozenset(c.name for c in table.columns if isinstance(c.type, JSON))
+        inserted = [table.columns[name] for name in self.columns]
+        self._pick = itemgetter(*self.columns)
+        self._json_at = tuple(i for i, c in enumerate(inserted) if isinstance(c.type, JSON))
+        self._time_at = tuple(i for i, c in enumerate(inserted) if _is_datetime(c))
         statement = insert(table).values({name: bindparam(name) for name in self.columns})
         if conflict is not None:
             statement = statement.on_conflict_do_nothing(index_elements=[conflict])
         self.sql = str(statement.compile(dialect=dialect))
 
-    def values(self, row: dict[str, Any], convert_time: bool) -> tuple[Any, ...]:
-        out = []
-        for name in self.columns:
-            value = row.get(name)
-            if name in self.json_columns and value is not None:
-                value = orjson.dumps(value).decode()
-            elif convert_time and isinstance(value, datetime):
-                value = _sqlite_time(value)
-            out.append(value)
-        return tuple(out)
+    def values(self, row: dict[str, Any], convert_time: bool) -> list[Any]:
+        out = list(self._pick(row))
+        for index in self._json_at:
+            value = out[index]
+            if value is not None:
+                out[index] = orjson.dumps(value).decode()
+        if convert_time:
+            for index in self._time_at:
+                value = out[index]
+                if isinstance(value, datetime):
+                    out[index] = _sqlite_time(value)
+        return out
+
+
+def _is_datetime(column: Any) -> bool:
+    kind = column.type
+    return isinstance(kind, DateTime) or isinstance(getattr(kind, "impl", None), DateTime)
 
 
 _CHUNK = 64  # rows converted between turns of the event loop
@@ -78,7 +100,7 @@ _CHUNK = 64  # rows converted between turns of the event loop
 
 async def _converted(
     statement: _Statement, rows: Sequence[dict[str, Any]], *, convert_time: bool
-) -> list[tuple[Any, ...]]:
+) -> list[list[Any]]:
     """The driver's values for ``rows``; a large batch (the trace store's few hundred) lets
     the loop serve requests between chunks instead of holding them for milliseconds."""
     values = [statement.values(row, convert_time) for row in rows[:_CHUNK]]
@@ -101,36 +123,62 @@ def _sqlite_time(value: datetime) -> str:
     return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-class SqliteBulkSink:
-    """Batches through one dedicated thread and its own connection (WAL, as the engine);
-    with ``inline``, on the loop's thread first (see the module docstring)."""
+class SqliteWriter:
+    """Every batch insert into one SQLite file from this process, shared by its sinks.
 
-    def __init__(
-        self, path: str, table: Table, conflict: str | None = None, *, inline: bool = False
-    ) -> None:
-        self._path = path
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{table.name}-sqlite")
-        self._connection: sqlite3.Connection | None = None
-        self._inline = inline
+    One connection on the event loop's thread commits when the write lock is free at
+    once; a writer thread with a connection of its own takes a batch only when another
+    connection holds the lock, and runs a passive WAL checkpoint every
+    :data:`CHECKPOINT_EVERY` inline commits. The usage ledger and the trace store share
+    it: SQLite empties a connection's page cache whenever another connection has written,
+    so two writers to one file re-read each other's pages on every commit (about 30 µs a
+    commit here, more than the inserts).
+    """
+
+    _by_path: ClassVar[dict[str, SqliteWriter]] = {}
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._thread_connection: sqlite3.Connection | None = None
         self._inline_connection: sqlite3.Connection | None = None
-        self._statement = _Statement(
-            table, conflict, sqlite_insert, SQLiteDialect(paramstyle="qmark")
-        )
-        self._sql = self._statement.sql
         self._since_checkpoint = 0
-        self.deferred = 0  # inline batches handed to the thread: the lock was taken
+        self._users = 0
+        self.deferred = 0  # batches handed to the thread: the lock was taken
 
-    async def write(self, rows: Sequence[dict[str, Any]]) -> None:
-        values = await _converted(self._statement, rows, convert_time=True)
-        if self._inline and self._write_inline(values):
+    @classmethod
+    def acquire(cls, path: str) -> SqliteWriter:
+        """The process's writer for ``path``; :meth:`release` it when done."""
+        writer = cls._by_path.get(path)
+        if writer is None:
+            writer = cls._by_path[path] = cls(path)
+        writer._users += 1
+        return writer
+
+    async def release(self) -> None:
+        """Give the writer back; the last user closes its connections and thread."""
+        self._users -= 1
+        if self._users > 0:
             return
-        await asyncio.get_running_loop().run_in_executor(self._thread, self._write, values)
+        if SqliteWriter._by_path.get(self.path) is self:
+            del SqliteWriter._by_path[self.path]
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._close_thread)
+        self._thread.shutdown(wait=True)
+        if self._inline_connection is not None:
+            self._inline_connection.close()
+            self._inline_connection = None
 
-    def _write_inline(self, values: list[tuple[Any, ...]]) -> bool:
+    async def commit(self, sql: str, values: list[list[Any]]) -> None:
+        """Insert ``values`` with ``sql`` in one transaction; committed when it returns."""
+        if not self._commit_inline(sql, values):
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._thread, self._commit_on_thread, sql, values)
+
+    def _commit_inline(self, sql: str, values: list[list[Any]]) -> bool:
         """Commit on this thread if nobody holds the write lock; False: the thread must."""
         connection = self._inline_connection
         if connection is None:
-            connection = self._inline_connection = _connect(self._path, busy_timeout_ms=0)
+            connection = self._inline_connection = _connect(self.path, busy_timeout_ms=0)
             connection.execute("PRAGMA wal_autocheckpoint=0")  # the thread checkpoints
         try:
             connection.execute("BEGIN IMMEDIATE")
@@ -139,49 +187,63 @@ class SqliteBulkSink:
                 raise
             self.deferred += 1
             return False
-        self._commit(connection, values)
+        _insert_and_commit(connection, sql, values)
         self._since_checkpoint += 1
         if self._since_checkpoint >= CHECKPOINT_EVERY:
             self._since_checkpoint = 0
             self._thread.submit(self._checkpoint)
         return True
 
+    def _connection(self) -> sqlite3.Connection:  # on the thread only
+        if self._thread_connection is None:
+            self._thread_connection = _connect(self.path, busy_timeout_ms=5000)
+        return self._thread_connection
+
+    def _commit_on_thread(self, sql: str, values: list[list[Any]]) -> None:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        _insert_and_commit(connection, sql, values)
+
     def _checkpoint(self) -> None:
         try:
-            self._thread_connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error:  # the next one will do; readers may hold the WAL
             log.warning("WAL checkpoint failed", exc_info=True)
 
-    def _thread_connection(self) -> sqlite3.Connection:
-        if self._connection is None:
-            self._connection = _connect(self._path, busy_timeout_ms=5000)
-        return self._connection
+    def _close_thread(self) -> None:
+        if self._thread_connection is not None:
+            self._thread_connection.close()
+            self._thread_connection = None
 
-    def _write(self, values: list[tuple[Any, ...]]) -> None:
-        connection = self._thread_connection()
-        connection.execute("BEGIN IMMEDIATE")
-        self._commit(connection, values)
 
-    def _commit(self, connection: sqlite3.Connection, values: list[tuple[Any, ...]]) -> None:
-        """Insert ``values`` in the transaction ``connection`` has begun, and commit."""
-        try:
-            connection.executemany(self._sql, values)
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+def _insert_and_commit(connection: sqlite3.Connection, sql: str, values: list[list[Any]]) -> None:
+    """Insert ``values`` in the transaction ``connection`` has begun, and commit."""
+    try:
+        connection.executemany(sql, values)
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+class SqliteBulkSink:
+    """One table's batches, committed through the file's shared :class:`SqliteWriter`."""
+
+    def __init__(self, path: str, table: Table, conflict: str | None = None) -> None:
+        self.writer = SqliteWriter.acquire(path)
+        self._statement = _Statement(
+            table, conflict, sqlite_insert, SQLiteDialect(paramstyle="qmark")
+        )
+        self._closed = False
+
+    async def write(self, rows: Sequence[dict[str, Any]]) -> None:
+        values = await _converted(self._statement, rows, convert_time=True)
+        await self.writer.commit(self._statement.sql, values)
 
     async def close(self) -> None:
-        def shut() -> None:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-        await asyncio.get_running_loop().run_in_executor(self._thread, shut)
-        self._thread.shutdown(wait=True)
-        if self._inline_connection is not None:
-            self._inline_connection.close()
-            self._inline_connection = None
+        if not self._closed:
+            self._closed = True
+            await self.writer.release()
 
 
 _LOCKED = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
@@ -229,15 +291,12 @@ class PostgresBulkSink:
             self._pool = None
 
 
-def bulk_sink(
-    database: Database, table: Table, *, conflict: str | None = None, inline: bool = False
-) -> BulkSink:
-    """The sink for ``database``'s dialect; ``inline`` matters to SQLite only (asyncpg
-    never leaves the loop's thread)."""
+def bulk_sink(database: Database, table: Table, *, conflict: str | None = None) -> BulkSink:
+    """The sink for ``database``'s dialect."""
     url = make_url(database.url)
     if database.dialect == "postgresql":
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         return PostgresBulkSink(dsn, table, conflict)
     if not url.database or url.database == ":memory:":
         raise ValueError("batch writers need a SQLite file, not an in-memory database")
-    return SqliteBulkSink(url.database, table, conflict, inline=inline)
+    return SqliteBulkSink(url.database, table, conflict)

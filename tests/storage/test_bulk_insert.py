@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 import storage.bulk_insert as bulk_insert
 from metering.ledger import UsageRecord
 from storage.bulk_insert import SqliteBulkSink
-from storage.models import UsageEvent
+from storage.models import RequestTrace, UsageEvent
 
 USAGE_EVENTS = cast(Table, UsageEvent.__table__)
 
@@ -40,12 +40,12 @@ def _request_ids(path: str) -> list[str]:
 
 
 async def test_inline_batches_are_committed_when_write_returns(sqlite_path: str) -> None:
-    sink = SqliteBulkSink(sqlite_path, USAGE_EVENTS, "event_id", inline=True)
+    sink = SqliteBulkSink(sqlite_path, USAGE_EVENTS, "event_id")
     try:
         await sink.write([_row(1), _row(2)])
         # Another connection sees them at once: committed, not merely queued.
         assert _request_ids(sqlite_path) == ["req-1", "req-2"]
-        assert sink.deferred == 0
+        assert sink.writer.deferred == 0
     finally:
         await sink.close()
 
@@ -53,11 +53,11 @@ async def test_inline_batches_are_committed_when_write_returns(sqlite_path: str)
 async def test_a_locked_database_sends_the_batch_to_the_writer_thread(sqlite_path: str) -> None:
     blocker = sqlite3.connect(sqlite_path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")  # another process holding the write lock
-    sink = SqliteBulkSink(sqlite_path, USAGE_EVENTS, "event_id", inline=True)
+    sink = SqliteBulkSink(sqlite_path, USAGE_EVENTS, "event_id")
     try:
         write = asyncio.create_task(sink.write([_row(1)]))
         await asyncio.sleep(0)  # the inline attempt runs up to the thread hand-off
-        assert sink.deferred == 1  # the loop did not wait for the lock
+        assert sink.writer.deferred == 1  # the loop did not wait for the lock
         assert not write.done()
         blocker.execute("COMMIT")
         await write  # the thread waited for the lock (busy_timeout), then committed
@@ -68,7 +68,7 @@ async def test_a_locked_database_sends_the_batch_to_the_writer_thread(sqlite_pat
 
 
 async def test_a_failed_inline_batch_is_rolled_back_and_raised(sqlite_path: str) -> None:
-    sink = SqliteBulkSink(sqlite_path, USAGE_EVENTS, inline=True)  # no ON CONFLICT
+    sink = SqliteBulkSink(sqlite_path, USAGE_EVENTS)  # no ON CONFLICT
     row = _row(1)
     try:
         await sink.write([row])
@@ -90,7 +90,7 @@ async def test_the_writer_thread_checkpoints_the_wal_of_inline_commits(
     bystander = sqlite3.connect(sqlite_path)
     bystander.execute("SELECT count(*) FROM usage_events").fetchall()  # now a WAL user
     try:
-        sink = SqliteBulkSink(sqlite_path, USAGE_EVENTS, "event_id", inline=True)
+        sink = SqliteBulkSink(sqlite_path, USAGE_EVENTS, "event_id")
         for index in range(200):  # many pages' worth of rows, each its own commit
             await sink.write([_row(index)])
         await sink.close()  # runs after the checkpoints queued on the same thread
@@ -100,3 +100,25 @@ async def test_the_writer_thread_checkpoints_the_wal_of_inline_commits(
         assert len(_request_ids(sqlite_path)) == 200
     finally:
         bystander.close()
+
+
+async def test_sinks_of_one_file_share_its_writer_until_the_last_one_closes(
+    sqlite_path: str,
+) -> None:
+    # One connection for the ledger and the trace store: SQLite drops a connection's
+    # page cache whenever another one has written the file.
+    ledger = SqliteBulkSink(sqlite_path, USAGE_EVENTS, "event_id")
+    traces = SqliteBulkSink(sqlite_path, cast(Table, RequestTrace.__table__))
+    assert ledger.writer is traces.writer
+    await traces.close()
+    await traces.close()  # closing twice gives the writer back once
+    await ledger.write([_row(1)])  # the ledger's writer is still open
+    assert _request_ids(sqlite_path) == ["req-1"]
+    await ledger.close()
+    again = SqliteBulkSink(sqlite_path, USAGE_EVENTS, "event_id")
+    try:
+        assert again.writer is not ledger.writer  # the closed one is not handed out
+        await again.write([_row(2)])
+        assert _request_ids(sqlite_path) == ["req-1", "req-2"]
+    finally:
+        await again.close()
