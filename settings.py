@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # Serving and logs.
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    # Seconds an idle client connection stays open: longer than the load balancer's own
+    # idle timeout (ALB: 60 s), or the balancer may send a request on a connection the
+    # gateway is closing, and the partner gets a 502.
+    keep_alive: int = Field(75, ge=1, le=3600)
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # A federation router in front (docs/federation.md): only a request carrying this secret

@@ -30,7 +30,7 @@ __all__ = ["APP_FACTORY", "run_gateway", "serve"]
 APP_FACTORY = "main:create_app"
 
 
-def run_gateway(host: str, port: int, workers: int = 1) -> None:
+def run_gateway(host: str, port: int, workers: int = 1, keep_alive: int = 75) -> None:
     """Serve the gateway in the foreground until interrupted."""
     import uvicorn  # noqa: PLC0415 - only the serving commands pay for importing it
 
@@ -48,6 +48,7 @@ def run_gateway(host: str, port: int, workers: int = 1) -> None:
             access_log=False,  # the app logs each request itself, with its request id
             proxy_headers=False,  # the socket peer, whatever X-Forwarded-For says
             server_header=False,
+            timeout_keep_alive=keep_alive,
         )
 
 
@@ -77,4 +78,4 @@ def serve(
             typer.echo("Created the database schema.", err=True)
     except SchemaError as exc:
         fail(str(exc))
-    run_gateway(host or settings.host, port or settings.port, workers)
+    run_gateway(host or settings.host, port or settings.port, workers, settings.keep_alive)

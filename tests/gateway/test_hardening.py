@@ -1,6 +1,7 @@
 """Hostile input and backend faults, against a gateway configured the way an operator
 hardening it would: queries over GET allowed (mutations never), introspection off, a
-one-second request deadline and a circuit breaker that opens after two failures.
+one-second request deadline, a circuit breaker that opens after two failures and idle
+connections closed after a second.
 
 Every refusal is a coded error carrying the request ID, and every request, refused or
 not, leaves exactly one row in the usage ledger.
@@ -47,6 +48,7 @@ def hardened(
         backend_read_timeout="5",
         backend_circuit_failures="2",
         backend_circuit_reset="0.5",
+        keep_alive="1",
     ) as gateway:
         yield gateway
 
@@ -169,6 +171,24 @@ def test_other_methods_are_refused_with_allow(hardened: Gateway) -> None:
 
 
 # -- introspection -----------------------------------------------------------------------
+
+
+def test_an_idle_connection_stays_open_for_the_keep_alive_then_is_closed(
+    hardened: Gateway,
+) -> None:
+    host, port = hardened.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n")
+        answered = b""
+        while b"\r\n\r\n" not in answered:
+            answered += connection.recv(4096)
+        idle_since = time.monotonic()
+        assert answered.startswith(b"HTTP/1.1 200")
+        while connection.recv(4096):  # the rest of the answer, then the server's FIN
+            pass
+        # After GATEWAY_KEEP_ALIVE (1 s here; 75 by default, above an ALB's 60), and
+        # well before uvicorn's own default of 5 s.
+        assert 0.9 <= time.monotonic() - idle_since < 4
 
 
 def test_introspection_can_be_turned_off(hardened: Gateway) -> None:
