@@ -88,6 +88,16 @@ def test_requests_cost_latency_and_errors_are_counted() -> None:
     assert _value(metrics, errors, company="co_1", code="THROTTLED") == 1
 
 
+def test_a_latency_on_a_bucket_bound_counts_in_that_bucket() -> None:
+    metrics = RequestMetrics()
+    metrics.observe(_record(duration_ms=5.0))  # le="0.005": less than or equal
+    metrics.observe(_record(duration_ms=60_000.0))  # beyond the last bound: +Inf only
+    latency = "gateway_request_duration_seconds_bucket"
+    assert _value(metrics, latency, company="co_1", le="0.005") == 1
+    assert _value(metrics, latency, company="co_1", le="10.0") == 1
+    assert _value(metrics, latency, company="co_1", le="+Inf") == 2
+
+
 def test_labels_stay_bounded_whatever_partners_send() -> None:
     metrics = RequestMetrics(max_operations=3)
     for index in range(10):
