@@ -1,16 +1,19 @@
 """The partner schema's object types, and the one place backend records become them.
 
-Each ``from_backend`` copies a whitelist of public fields out of a backend record, so
+Each ``from_backend`` reads a whitelist of public fields out of a backend record, so
 an internal field (``x-internal`` in the contract) has no way into a response::
 
     Badge.from_backend({"id": 7, "name": "Python", "s3_image_key": "..."}).name  # "Python"
+
+Badges and credentials, the types that come by the hundred, convert their costlier
+fields only when an operation reads them (:mod:`schema.records`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Self, cast
+from typing import Annotated, Any, ClassVar, Self, cast
 
 import strawberry
 from strawberry.federation.schema_directives import Cost, ListSize
@@ -24,6 +27,7 @@ from resolvers.loaders import Loaders
 from resolvers.usage import usage_for
 from schema.api_keys import ApiKey
 from schema.metering import Quota, RateLimit, Usage
+from schema.records import Converter, FromRecord
 from schema.scalars import BadgeLevel, BadgeStatus, CredentialStatus
 
 __all__ = [
@@ -109,33 +113,50 @@ class Badge:
     updated_at: datetime | None = strawberry.field(description="When it last changed.")
 
     @classmethod
-    def from_backend(cls, data: dict[str, Any]) -> Self:
-        level = data.get("level")
-        return cls(
-            id=strawberry.ID(str(data["id"])),
-            name=data["name"],
-            description=data.get("description") or "",
-            criteria=data.get("criteria") or "",
-            image_url=data.get("image_url"),
-            level=_BADGE_LEVEL[level] if level else None,
-            duration_hours=data.get("duration_hours"),
-            language=data.get("language"),
-            skills=[
-                Skill(name=skill["name"], esco_uri=skill.get("esco_uri"))
-                for skill in data.get("skills") or ()
-            ],
-            status=_BADGE_STATUS[data["status"]],
-            issued_count=data.get("issued_count") or 0,
-            created_at=_datetime(data.get("created_at")),
-            updated_at=_datetime(data.get("updated_at")),
-        )
+    def from_backend(cls, data: dict[str, Any]) -> Badge:
+        return _BadgeRecord(data)
 
     @classmethod
     async def resolve_reference(
         cls, info: Info[RequestContext, None], id: strawberry.ID
-    ) -> Self | None:
+    ) -> Badge | None:
         data = await info.context.loaders.badge(parse_badge_id(id))
         return None if data is None else cls.from_backend(data)
+
+
+def _level(record: dict[str, Any]) -> BadgeLevel | None:
+    level = record.get("level")
+    return _BADGE_LEVEL[level] if level else None
+
+
+def _skills(record: dict[str, Any]) -> list[Skill]:
+    return [
+        Skill(name=skill["name"], esco_uri=skill.get("esco_uri"))
+        for skill in record.get("skills") or ()
+    ]
+
+
+class _BadgeRecord(FromRecord, Badge):
+    """A :class:`Badge` whose fields beyond ID, name and status are read on first use."""
+
+    converters: ClassVar[Mapping[str, Converter]] = {
+        "description": lambda record: record.get("description") or "",
+        "criteria": lambda record: record.get("criteria") or "",
+        "image_url": lambda record: record.get("image_url"),
+        "level": _level,
+        "duration_hours": lambda record: record.get("duration_hours"),
+        "language": lambda record: record.get("language"),
+        "skills": _skills,
+        "issued_count": lambda record: record.get("issued_count") or 0,
+        "created_at": lambda record: _datetime(record.get("created_at")),
+        "updated_at": lambda record: _datetime(record.get("updated_at")),
+    }
+
+    def __init__(self, record: dict[str, Any]) -> None:  # not Badge's: the rest is lazy
+        self._record = record
+        self.id = strawberry.ID(str(record["id"]))
+        self.name = record["name"]
+        self.status = _BADGE_STATUS[record["status"]]
 
 
 @strawberry.type(description="The person a credential was issued to.")
@@ -165,33 +186,46 @@ class Credential:
     @classmethod
     def from_backend(
         cls, data: dict[str, Any], loaders: Loaders, badge: Badge | None = None
-    ) -> Self:
-        recipient = data["recipient"]
-        return cls(
-            id=strawberry.ID(data["uuid"]),
-            recipient=Recipient(
-                email=recipient["email"],
-                first_name=recipient.get("first_name"),
-                last_name=recipient.get("last_name"),
-            ),
-            status=_CREDENTIAL_STATUS[data["status"]],
-            issued_on=date.fromisoformat(data["issued_on"]),
-            expires_on=_date(data.get("expires_on")),
-            revoked_at=_datetime(data.get("revoked_at")),
-            revocation_reason=data.get("revocation_reason"),
-            evidence_url=data.get("evidence_url"),
-            public_url=data.get("public_url"),
-            created_at=_datetime(data.get("created_at")),
-            badge=badge or cast(Badge, BadgeOnDemand(loaders, data["badge"])),
-        )
+    ) -> Credential:
+        return _CredentialRecord(data, badge or cast(Badge, BadgeOnDemand(loaders, data["badge"])))
 
     @classmethod
     async def resolve_reference(
         cls, info: Info[RequestContext, None], id: strawberry.ID
-    ) -> Self | None:
+    ) -> Credential | None:
         loaders = info.context.loaders
         data = await loaders.credential(parse_credential_id(id))
         return None if data is None else cls.from_backend(data, loaders)
+
+
+def _recipient(record: dict[str, Any]) -> Recipient:
+    recipient = record["recipient"]
+    return Recipient(
+        email=recipient["email"],
+        first_name=recipient.get("first_name"),
+        last_name=recipient.get("last_name"),
+    )
+
+
+class _CredentialRecord(FromRecord, Credential):
+    """A :class:`Credential` whose fields beyond ID, status and badge are read on first use."""
+
+    converters: ClassVar[Mapping[str, Converter]] = {
+        "recipient": _recipient,
+        "issued_on": lambda record: date.fromisoformat(record["issued_on"]),
+        "expires_on": lambda record: _date(record.get("expires_on")),
+        "revoked_at": lambda record: _datetime(record.get("revoked_at")),
+        "revocation_reason": lambda record: record.get("revocation_reason"),
+        "evidence_url": lambda record: record.get("evidence_url"),
+        "public_url": lambda record: record.get("public_url"),
+        "created_at": lambda record: _datetime(record.get("created_at")),
+    }
+
+    def __init__(self, record: dict[str, Any], badge: Badge) -> None:  # the rest is lazy
+        self._record = record
+        self.id = strawberry.ID(record["uuid"])
+        self.status = _CREDENTIAL_STATUS[record["status"]]
+        self.badge = badge
 
 
 class BadgeOnDemand:

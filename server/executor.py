@@ -247,7 +247,7 @@ class GatewayExecutor(IncrementalExecutor):
     ) -> Any:
         """Execute the sub-selection on the attribute's object, as ``execute_field`` does
         after resolving; ``Undefined`` when the value needs the regular path."""
-        value = getattr(source, plain.attribute, Undefined)
+        value = _attribute(source, plain.attribute)
         if value is None and not plain.non_null:
             return None
         if value is None or value is Undefined or self.is_awaitable(value):
@@ -352,9 +352,19 @@ def is_awaitable_by_type(value: Any) -> TypeGuard[Awaitable[Any]]:
     return known
 
 
+def _attribute(source: Any, name: str) -> Any:
+    """``getattr``, or ``Undefined`` when reading fails in any way: a field converted on
+    first read (``schema.records``) may raise, and the regular path raises it again,
+    located and with its path."""
+    try:
+        return getattr(source, name, Undefined)
+    except Exception:
+        return Undefined
+
+
 def _read_leaf(leaf: PlainLeaf, source: Any) -> Any:
     """The leaf's output value, or ``Undefined`` to take the regular (erroring) path."""
-    value = getattr(source, leaf.attribute, Undefined)
+    value = _attribute(source, leaf.attribute)
     if leaf.text and type(value) is str:  # what serialize_string and serialize_id answer
         return value
     if value is None:

@@ -6,8 +6,8 @@ import gc
 import sys
 import types
 import weakref
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Coroutine, Mapping
+from typing import Any, ClassVar
 
 import pytest
 import strawberry
@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schema.partner_schema import build_schema
+from schema.records import Converter, FromRecord
 from server.executor import PlainLeaf, PlainObject, executor_for, is_awaitable_by_type, plain_fields
 from server.graphql_endpoint import _drop_tracebacks
 
@@ -212,6 +213,36 @@ def test_a_missing_attribute_fails_as_graphql_core_does(monkeypatch: pytest.Monk
     result = _same("{ items { id note } }")
     assert result.errors is not None
     assert result.errors[0].path == ["items", 4, "note"]
+
+
+class _ItemRecord(FromRecord, Item):
+    """An Item whose note and owner are read from a backend record on first use."""
+
+    converters: ClassVar[Mapping[str, Converter]] = {
+        "note": lambda record: record["note"],
+        "owner": lambda record: Owner(name=record["owner"], nickname=None),
+    }
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self._record = record
+        self.id, self.name, self.colour = strawberry.ID("9"), "record", Colour.RED
+        self.tags, self.maybe_owner = [], None
+
+
+def test_a_field_whose_first_read_fails_fails_as_graphql_core_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    items = [_ItemRecord({"note": "fine", "owner": "ana"}), _ItemRecord({})]  # no note, no owner
+    monkeypatch.setattr(sys.modules[__name__], "MAYBE_ITEMS", items)
+    result = _same("{ maybeItems { id note owner { name } } }")
+    assert result.data is not None
+    assert result.data["maybeItems"][0] == {"id": "9", "note": "fine", "owner": {"name": "ana"}}
+    assert result.errors is not None
+    # Located at the field that could not be read, not at the item around it.
+    assert sorted(e.path for e in result.errors) == [  # type: ignore[type-var]
+        ["maybeItems", 1, "note"],
+        ["maybeItems", 1, "owner"],
+    ]
 
 
 @settings(max_examples=60, deadline=None)
