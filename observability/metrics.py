@@ -1,8 +1,8 @@
 """Per-request metrics: Prometheus counters and a latency histogram, CloudWatch EMF lines.
 
 The endpoint calls :meth:`RequestMetrics.observe` once per request, after the answer is
-decided, with the request's :class:`~metering.ledger.UsageRecord`; it costs a few
-microseconds (bench/metrics_observe.py). ``/metrics`` serves the Prometheus text format
+decided, with the request's :class:`~metering.ledger.UsageRecord`; it costs about a
+microsecond (bench/metrics_observe.py). ``/metrics`` serves the Prometheus text format
 to whoever sends ``Authorization: Bearer <GATEWAY_METRICS_TOKEN>``::
 
     metrics = RequestMetrics.from_settings(settings)
