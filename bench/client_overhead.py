@@ -10,8 +10,12 @@ interleaving rounds::
 ``bare`` is ``session.get`` + ``orjson.loads`` on a default aiohttp session; ``bare+timeouts``
 is the same with the client's ``ClientTimeout`` (per-read timers are not free); ``client``
 is ``BackendClient.get("/api/v1/badges/{id}/", {"id": 1})``; ``httpx`` is an
-``httpx.AsyncClient`` with a pool of the same size. Wall time includes the
-backend's own work (it runs in another process); CPU time is this process's only.
+``httpx.AsyncClient`` with a pool of the same size; ``floor`` is the least any client
+must do: one kept-alive HTTP/1.1 connection per task, the request written as bytes and
+the answer parsed by httptools (uvicorn's parser), with no pool, timeout or error
+handling: what a leaner transport under ``BackendClient`` could approach. Wall time
+includes the backend's own work (it runs in another process); CPU time is this
+process's only.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
+import httptools
 import httpx
 import orjson
 
@@ -62,6 +67,37 @@ def _start_backend() -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.05)
     process.kill()
     raise RuntimeError("the sample backend did not start")
+
+
+class _BareConnection(asyncio.Protocol):
+    """One keep-alive connection answering one request at a time (``floor``)."""
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.answer: asyncio.Future[bytes] | None = None
+        self.body: list[bytes] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.parser.feed_data(data)
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        assert self.answer is not None
+        self.answer.set_result(b"".join(self.body))
+        self.body = []
+
+    async def get(self, request: bytes) -> bytes:
+        assert self.transport is not None
+        self.answer = asyncio.get_running_loop().create_future()
+        self.transport.write(request)
+        return await self.answer
 
 
 async def _timed(
@@ -119,11 +155,29 @@ async def bench(url: str, calls: int, rounds: int, concurrency: int) -> None:
                 response = await plain_httpx.get(badge_url, headers=headers)
                 return orjson.loads(response.content)
 
+            host, port = url.removeprefix("http://").rsplit(":", 1)
+            request = (
+                f"GET /api/v1/badges/1/ HTTP/1.1\r\nHost: {host}\r\n"
+                f"Authorization: {authorization}\r\nX-Request-ID: bench-request-id\r\n\r\n"
+            ).encode()
+            loop = asyncio.get_running_loop()
+            idle: list[_BareConnection] = []
+
+            async def get_floor() -> object:
+                if idle:
+                    connection = idle.pop()
+                else:
+                    _, connection = await loop.create_connection(_BareConnection, host, int(port))
+                body = await connection.get(request)
+                idle.append(connection)
+                return orjson.loads(body)
+
             variants = {
                 "bare": get_bare,
                 "bare+timeouts": get_timed,
                 "client": get_client,
                 "httpx": get_httpx,
+                "floor": get_floor,
             }
             results: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
             for one in variants.values():
