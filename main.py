@@ -16,13 +16,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from auth.broadcast import redis_client
 from auth.services import AuthServices
 from backend.api import CredentialsApi
 from backend.client import BackendClient
@@ -118,7 +118,9 @@ def create_app(settings: Settings | None = None) -> GatewayApp:
     tracer = tracer_from_settings(settings)
     traces = TraceWriter.from_settings(database, settings)
     auth = AuthServices.from_settings(database, settings)
-    redis = Redis.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
+    # Commands time out (1 s): a Redis that stops answering sends cost accounting to the
+    # process's own buckets instead of holding every request until its deadline.
+    redis = redis_client(settings.redis_url.get_secret_value()) if settings.redis_url else None
     buckets: BucketStore = (
         InProcessBucketStore()
         if redis is None

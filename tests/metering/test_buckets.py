@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -10,8 +11,10 @@ from decimal import Decimal
 import pytest
 from redis.asyncio import Redis
 
+from auth.broadcast import redis_client
 from metering.buckets import BucketStore, InProcessBucketStore, RedisBucketStore, Verdict
 from metering.plans import Plan
+from tests.fixtures.redis import REDIS_URL
 
 # Restores so slowly that a test's own duration cannot refill it measurably.
 PLAN = Plan("test", 100, 0.001, 100, 250, Decimal("1"))
@@ -30,7 +33,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[BucketStore]:
     if request.param == "in_process":
         yield InProcessBucketStore()
         return
-    client = Redis.from_url("redis://127.0.0.1:6379/0")
+    client = redis_client(REDIS_URL)  # as the gateway makes it: decoded replies, timeouts
     prefix = f"test-{uuid.uuid4().hex}:"
     redis_store = RedisBucketStore(client, prefix=prefix)
     yield redis_store
@@ -96,6 +99,26 @@ def _refused_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port  # closed again: nothing listens there
+
+
+async def test_a_redis_that_never_answers_costs_a_request_one_command_timeout() -> None:
+    # A black hole: the kernel completes the connection, nothing ever answers.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        host, port = silent.getsockname()
+        client = redis_client(f"redis://{host}:{port}/0", command_timeout=0.3)
+        store = RedisBucketStore(client, prefix="test-silent:")
+        started = time.monotonic()
+        admission = await store.admit("co_silent", PLAN, 60)
+        waited = time.monotonic() - started
+        assert admission.verdict is Verdict.ADMITTED  # metered here, not refused
+        assert waited < 3  # the command's timeout, not a request's 15-s deadline
+        started = time.monotonic()
+        await store.admit("co_silent", PLAN, 1)  # Redis is left alone for a second
+        assert time.monotonic() - started < 0.2
+        await store.close()
+        await client.aclose()
 
 
 async def test_without_redis_each_process_meters_on_its_own_buckets() -> None:
