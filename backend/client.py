@@ -1,7 +1,7 @@
 """The HTTP client of the backend: pooled transport, JWT auth, retries, typed errors.
 
-One :class:`BackendClient` per process (one aiohttp session, one pooled keep-alive
-``TCPConnector``); every backend call of the gateway goes through it::
+One :class:`BackendClient` per process (one pool of keep-alive HTTP/1.1 connections,
+:mod:`backend.transport`); every backend call of the gateway goes through it::
 
     async with BackendClient(settings) as client:
         badge = await client.get("/api/v1/badges/{id}/", {"id": 42})
@@ -25,7 +25,7 @@ What a call does:
 * GETs, and POSTs with an ``Idempotency-Key``, are retried on connection errors, connect
   timeouts, 502/503/504 and 429, at most ``backend_max_retries`` times with full-jitter
   backoff or the 429's ``Retry-After`` (see :mod:`backend.retry`); a read timeout is
-  not. (Below this policy, aiohttp itself re-sends a GET once, at once, when a pooled
+  not. (Below this policy, the transport re-sends a GET once, at once, when a pooled
   keep-alive connection turns out closed by the server: RFC 9112 section 9.3.1.)
 * a circuit breaker (:mod:`backend.circuit`) counts consecutive failed attempts (no
   answer, 502/503/504/429, a 2xx that is not JSON, cancelled by the deadline); after
@@ -60,14 +60,7 @@ from time import perf_counter
 from types import TracebackType
 from typing import Any, Final, Self
 
-import aiohttp
 import orjson
-from aiohttp import (
-    ClientConnectionError,
-    ClientError,
-    ClientPayloadError,
-    ConnectionTimeoutError,
-)
 
 from backend.circuit import CircuitBreaker
 from backend.retry import (
@@ -83,6 +76,13 @@ from backend.retry import (
     should_retry,
 )
 from backend.tokens import TokenManager
+from backend.transport import (
+    BackendTransport,
+    ConnectionFailed,
+    ConnectTimeout,
+    ReadTimeout,
+    query_string,
+)
 from errors import (
     BackendConflict,
     BackendError,
@@ -107,8 +107,6 @@ _MAX_DETAIL: Final = 500
 _MAX_IDEMPOTENCY_KEY: Final = 255
 _USER_AGENT: Final = "partner-gateway"
 _JSON: Final = "application/json"
-#: An error in the transport itself (bad URL, ...): neither a timeout nor a connection error.
-_CLIENT_ERROR: Final = "client_error"
 #: A 2xx whose body is not JSON.
 _INVALID_JSON: Final = INVALID_JSON
 #: Statuses that say the backend cannot serve now (the circuit breaker counts them).
@@ -123,7 +121,7 @@ class BackendCall:
     attempt was made (``None`` for the first; ``"http_503"``, ``"connection_error"``,
     ``"connect_timeout"``, ``"http_429"``, ``"unauthorized"``... for later ones).
     ``status`` is ``None`` when no response arrived; ``error`` then says why
-    (``"connection_error"``, ``"connect_timeout"``, ``"read_timeout"``, ``"client_error"``),
+    (``"connection_error"``, ``"connect_timeout"``, ``"read_timeout"``),
     and is ``"invalid_json"`` for a 2xx whose body could not be decoded.
     """
 
@@ -213,10 +211,10 @@ class BackendClient:
         "_rand",
         "_retry_after_cap",
         "_retry_backoff",
-        "_session",
         "_settings",
         "_sleep",
         "_tokens",
+        "_transport",
         "on_call",
     )
 
@@ -238,7 +236,7 @@ class BackendClient:
         self._clock = clock
         self._sleep = sleep
         self._rand = rand
-        self._session: aiohttp.ClientSession | None = None
+        self._transport: BackendTransport | None = None
         self._tokens = TokenManager(settings, self.post_unauthenticated, clock=clock)
         self._breaker = CircuitBreaker(
             failure_threshold=settings.backend_circuit_failures,
@@ -251,36 +249,24 @@ class BackendClient:
 
     async def start(self) -> None:
         """Open the connection pool (no I/O yet: the first call logs in). Idempotent."""
-        if self._session is not None:
+        if self._transport is not None:
             return
         settings = self._settings
-        connector = aiohttp.TCPConnector(
-            limit=settings.backend_pool_size,
+        self._transport = BackendTransport(
+            self._base_url,
+            pool_size=settings.backend_pool_size,
+            connect_timeout=settings.backend_connect_timeout,
+            read_timeout=settings.backend_read_timeout,  # the longest silence from the backend
             keepalive_timeout=15.0,
-            ttl_dns_cache=60,
-        )
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            # ``connect`` also covers waiting for a free pooled connection: bounded, so a
-            # saturated pool fails instead of queueing forever.
-            connect=settings.backend_connect_timeout + settings.backend_read_timeout,
-            sock_connect=settings.backend_connect_timeout,
-            sock_read=settings.backend_read_timeout,  # the longest silence from the backend
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=timeout,
-            headers={"User-Agent": _USER_AGENT, "Accept": _JSON},
-            cookie_jar=aiohttp.DummyCookieJar(),  # Django's cookies are no business of ours
-            raise_for_status=False,
+            user_agent=_USER_AGENT,
         )
 
     async def close(self) -> None:
         """Cancel a token renewal in flight and close the pool. Idempotent."""
-        session, self._session = self._session, None
+        transport, self._transport = self._transport, None
         await self._tokens.close()
-        if session is not None:
-            await session.close()
+        if transport is not None:
+            await transport.close()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -296,7 +282,7 @@ class BackendClient:
 
     @property
     def started(self) -> bool:
-        return self._session is not None
+        return self._transport is not None
 
     @property
     def tokens(self) -> TokenManager:
@@ -306,7 +292,7 @@ class BackendClient:
     async def ping(self) -> bool:
         """For ``/readyz``: true when the client is started, its circuit is not open, and
         it holds or can get a token."""
-        if self._session is None or self._breaker.state == "open":
+        if self._transport is None or self._breaker.state == "open":
             return False
         try:
             await self._tokens.authorization()
@@ -376,9 +362,9 @@ class BackendClient:
         authenticated: bool = True,
     ) -> Any:
         """One client call: attempts until a success, a final failure, or no retry left."""
-        if self._session is None:
+        if self._transport is None:
             raise RuntimeError("BackendClient is not started: await client.start() first")
-        url = self._base_url + path
+        target = f"{path}?{query_string(params)}" if params else path
         request_id = current_request_id()
         headers = _headers(request_id, body is not None, idempotency_key)
         # Token requests are safe to repeat; other POSTs only with an Idempotency-Key.
@@ -397,7 +383,7 @@ class BackendClient:
             started = perf_counter() if observer is not None else 0.0
 
             status, raw, retry_after_header, failure, cause, probe = await self._send(
-                method, path_template, url, params, body, headers
+                method, path_template, target, body, headers
             )
             succeeded = failure is None and 200 <= status < 300
             if succeeded:
@@ -467,39 +453,32 @@ class BackendClient:
         self,
         method: str,
         path_template: str,
-        url: str,
-        params: Mapping[str, str | int] | None,
+        target: str,
         body: bytes | None,
         headers: Mapping[str, str],
     ) -> _Outcome:
-        """One HTTP attempt: ``(status, body, Retry-After, failure, cause)``.
+        """One HTTP attempt: ``(status, body, Retry-After, failure, cause, probe)``.
 
         ``status`` is 0 and ``failure`` a retry reason when no complete response arrived.
         While the circuit is open it raises ``BackendUnavailable`` without sending.
         """
-        session = self._session
-        if session is None:
+        transport = self._transport
+        if transport is None:
             raise RuntimeError("BackendClient was closed")
         probe = self._breaker.before_attempt(f"{method} {path_template}")
         try:
-            async with session.request(
-                method, url, params=params, data=body, headers=headers, allow_redirects=False
-            ) as response:
-                status = response.status
-                raw = await response.read()
-                retry_after = response.headers.get("Retry-After") if status == 429 else None
-                return status, raw, retry_after, None, None, probe
-        except ConnectionTimeoutError as exc:
+            answer = await transport.request(method, target, headers, body)
+        except ConnectTimeout as exc:
             return 0, b"", None, CONNECT_TIMEOUT, exc, probe
-        except TimeoutError as exc:  # aiohttp's SocketTimeoutError: the backend went silent
+        except ReadTimeout as exc:  # the backend went silent
             return 0, b"", None, READ_TIMEOUT, exc, probe
-        except (ClientConnectionError, ClientPayloadError) as exc:
-            return 0, b"", None, CONNECTION_ERROR, exc, probe  # refused, reset, dropped mid-answer
-        except ClientError as exc:
-            return 0, b"", None, _CLIENT_ERROR, exc, probe
+        except ConnectionFailed as exc:  # refused, reset, dropped mid-answer, not HTTP
+            return 0, b"", None, CONNECTION_ERROR, exc, probe
         except asyncio.CancelledError:  # the request's deadline ran out waiting on the backend
             self._breaker.record(succeeded=False, probe=probe)
             raise
+        retry_after = answer.retry_after if answer.status == 429 else None
+        return answer.status, answer.body, retry_after, None, None, probe
 
 
 def _headers(request_id: str, has_body: bool, idempotency_key: str | None) -> dict[str, str]:
