@@ -8,8 +8,9 @@ interleaving rounds::
     .venv/bin/python -m bench.client_overhead --calls 5000 --rounds 5 --concurrency 16
 
 ``bare`` is ``session.get`` + ``orjson.loads`` on a default aiohttp session; ``bare+timeouts``
-is the same with the client's ``ClientTimeout`` (per-read timers are not free); ``client``
-is ``BackendClient.get("/api/v1/badges/{id}/", {"id": 1})``; ``httpx`` is an
+is the same with a ``ClientTimeout`` like the one the client had on aiohttp (per-read
+timers are not free); ``client`` is ``BackendClient.get("/api/v1/badges/{id}/", {"id": 1})``
+on its own transport (:mod:`backend.transport`); ``httpx`` is an
 ``httpx.AsyncClient`` with a pool of the same size; ``floor`` is the least any client
 must do: one kept-alive HTTP/1.1 connection per task, the request written as bytes and
 the answer parsed by httptools (uvicorn's parser), with no pool, timeout or error
