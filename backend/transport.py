@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
+from collections import deque
 from collections.abc import Mapping
 from typing import NamedTuple, cast
 from urllib.parse import quote, urlsplit
@@ -220,7 +221,7 @@ class BackendTransport:
         self._read_timeout = read_timeout
         self._keepalive = keepalive_timeout
         self._free = pool_size  # connections that may still be opened or handed out
-        self._waiters: list[asyncio.Future[None]] = []
+        self._waiters: deque[asyncio.Future[None]] = deque()  # first come, first served
         self._idle: list[_Connection] = []
         self._closed = False
 
@@ -297,7 +298,7 @@ class BackendTransport:
 
     def _release_slot(self) -> None:
         while self._waiters:
-            waiter = self._waiters.pop(0)
+            waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
                 return
