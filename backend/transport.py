@@ -16,9 +16,12 @@ What it keeps of a full client: at most ``pool_size`` connections, and a bounded
 one (``connect_timeout + read_timeout``); keep-alive with an idle expiry and the server's
 ``Connection: close``; a GET re-sent at once, once, when the kept-alive connection it
 went out on turns out closed by the server before any answer (RFC 9112 section 9.3.1);
-a connection dropped, never reused, when its exchange fails or is cancelled; TLS with
-hostname checking for ``https://``; header values with CR or LF refused. It never
-follows a redirect and asks for no compression.
+a connection dropped, never reused, when its exchange fails or is cancelled, or when the
+server sends anything but the one answer asked for; interim (1xx) answers skipped; TLS
+with hostname checking for ``https://``; control characters refused in the request line
+and headers; answers capped in size. It never follows a redirect, asks for no
+compression, sends no HEAD, and needs every answer to carry its length (Content-Length
+or chunked), as DRF behind any WSGI server does.
 
 Exceptions::
 
@@ -74,6 +77,11 @@ class Answer(NamedTuple):
 
 
 _SAFE_QUERY_VALUE = re.compile(r"[A-Za-z0-9._~,-]*")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a method or header name (RFC 9110)
+_TARGET = re.compile(r"/[\x21-\x7e]*")  # a path and query, already percent-encoded
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # never in a header value
+MAX_ANSWER_BYTES = 32 * 1024 * 1024  # an answer bigger than this is refused, not buffered
+_MAX_HEADER_BYTES = 64 * 1024
 
 
 def query_string(params: Mapping[str, str | int]) -> str:
@@ -98,6 +106,8 @@ class _Connection(asyncio.Protocol):
         self._answer: asyncio.Future[Answer] | None = None  # the exchange waiting
         self._body: list[bytes] = []
         self._retry_after: str | None = None
+        self._header_bytes = 0  # of the current answer
+        self._body_bytes = 0
         self._last_read = 0.0
         self._silence: asyncio.TimerHandle | None = None
         self.closed = False
@@ -112,6 +122,8 @@ class _Connection(asyncio.Protocol):
             raise ConnectionFailed("the connection is closed")
         answer: asyncio.Future[Answer] = self._loop.create_future()
         self._answer = answer
+        self._body, self._retry_after = [], None
+        self._header_bytes = self._body_bytes = 0
         self.answered_bytes = False
         self._last_read = self._loop.time()
         self._silence = self._loop.call_at(self._last_read + self._read_timeout, self._silent)
@@ -142,6 +154,9 @@ class _Connection(asyncio.Protocol):
             answer.set_exception(error)
         self.abort()
 
+    def closing(self) -> bool:
+        return self.closed or self._transport is None or self._transport.is_closing()
+
     def abort(self) -> None:
         self.reusable = False
         if self._transport is not None and not self.closed:
@@ -154,7 +169,7 @@ class _Connection(asyncio.Protocol):
         self._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
-        if self._answer is None:  # nothing asked: a server talking out of turn
+        if not self._waiting():  # nothing asked: a server talking out of turn
             self.abort()
             return
         self.answered_bytes = True
@@ -172,19 +187,38 @@ class _Connection(asyncio.Protocol):
         self.reusable = False
         self._fail(ConnectionFailed("the backend closed the connection"))
 
+    def _waiting(self) -> bool:
+        return self._answer is not None and not self._answer.done()
+
     # -- httptools callbacks ------------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        if not self._waiting():  # a second answer to one request: never hand it on
+            self._fail(ConnectionFailed("the backend sent an answer nobody asked for"))
+
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value)
+        if self._header_bytes > _MAX_HEADER_BYTES:
+            self._fail(ConnectionFailed("the backend's answer is too large"))
         if name.lower() == b"retry-after":
             self._retry_after = value.decode("latin-1")
 
     def on_body(self, body: bytes) -> None:
+        self._body_bytes += len(body)
+        if self._body_bytes > MAX_ANSWER_BYTES:
+            self._fail(ConnectionFailed("the backend's answer is too large"))
         self._body.append(body)
 
     def on_message_complete(self) -> None:
-        answer = Answer(self._parser.get_status_code(), b"".join(self._body), self._retry_after)
-        self._body = []
-        self._retry_after = None
+        status = self._parser.get_status_code()
+        if 100 <= status < 200:  # interim (103 Early Hints, 100 Continue): the answer follows
+            if status == 101:  # a protocol switch was never asked for
+                self._fail(ConnectionFailed("the backend switched protocols"))
+            self._body, self._retry_after = [], None
+            self._header_bytes = self._body_bytes = 0
+            return
+        answer = Answer(status, b"".join(self._body), self._retry_after)
+        self._body, self._retry_after = [], None
         if not self._parser.should_keep_alive():
             self.reusable = False
         future = self._answer
@@ -232,7 +266,8 @@ class BackendTransport:
         headers: Mapping[str, str],
         body: bytes | None = None,
     ) -> Answer:
-        """One exchange: ``target`` is the path and query under the base URL."""
+        """One exchange: ``target`` is the path and query under the base URL. A method,
+        target or header that could change the request's framing is a ``ValueError``."""
         request = self._request_bytes(method, target, headers, body)
         await self._take_slot()
         try:
@@ -264,15 +299,20 @@ class BackendTransport:
     def _request_bytes(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes | None
     ) -> bytes:
+        if method == "HEAD" or not _TOKEN.fullmatch(method) or not _TARGET.fullmatch(target):
+            raise ValueError("the request line is not one this transport sends")
         lines = [f"{method} {self._prefix}{target} HTTP/1.1\r\n{self._head}"]
         for name, value in headers.items():
-            if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
-                raise ValueError(f"header {name!r} has a line break")
+            if not _TOKEN.fullmatch(name) or _CONTROL.search(value):
+                raise ValueError(f"header {name!r} has a character that is not allowed")
             lines.append(f"{name}: {value}\r\n")
         if body is not None:
             lines.append(f"Content-Length: {len(body)}\r\n")
         lines.append("\r\n")
-        head = "".join(lines).encode("latin-1")
+        try:
+            head = "".join(lines).encode("latin-1")
+        except UnicodeEncodeError:  # its .object would hold every header, tokens included
+            raise ValueError("a header value is not latin-1") from None
         return head if body is None else head + body
 
     # -- the pool -------------------------------------------------------------------------
@@ -286,11 +326,11 @@ class BackendTransport:
         try:
             async with asyncio.timeout(self._connect_timeout + self._read_timeout):
                 await waiter  # _release_slot hands its slot over directly
-        except TimeoutError:
-            raise ConnectTimeout("no free backend connection in time") from None
-        except BaseException:
+        except BaseException as error:
             if waiter.done() and not waiter.cancelled():
-                self._release_slot()  # handed over as we were cancelled: pass it on
+                self._release_slot()  # handed over as we gave up (timeout, cancel): pass it on
+            if isinstance(error, TimeoutError):
+                raise ConnectTimeout("no free backend connection in time") from None
             raise
         finally:
             if waiter in self._waiters:
@@ -309,7 +349,11 @@ class BackendTransport:
         now = asyncio.get_running_loop().time()
         while self._idle:
             connection = self._idle.pop()
-            if connection.reusable and now - connection.idle_since < self._keepalive:
+            if (
+                connection.reusable
+                and not connection.closing()
+                and now - connection.idle_since < self._keepalive
+            ):
                 return connection, True
             connection.abort()
         return await self._connect(), False

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import backend.transport as transport_module
 from backend.transport import (
     BackendTransport,
     ConnectionFailed,
@@ -130,6 +131,75 @@ async def test_a_get_on_a_connection_the_server_closed_is_sent_again_once(serve:
     await transport.close()
 
 
+async def test_bytes_after_an_answer_never_reach_the_next_caller(serve: Any) -> None:
+    async def answer_twice(head: bytes, writer: asyncio.StreamWriter) -> None:
+        if b"/first/" in head:  # a second, unasked-for answer in the same write
+            writer.write(OK + b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret")
+        else:
+            writer.write(OK)
+
+    server, url = await serve(answer_twice)
+    transport = _transport(url)
+    assert (await transport.request("GET", "/first/", {})).body == b"{}"
+    assert (await transport.request("GET", "/second/", {})).body == b"{}"
+    assert server.connections == 2  # the first connection was dropped, not reused
+    await transport.close()
+
+
+async def test_interim_answers_are_skipped(serve: Any) -> None:
+    async def early_hints(head: bytes, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n" + OK)
+
+    server, url = await serve(early_hints)
+    transport = _transport(url)
+    for _ in range(2):
+        assert (await transport.request("GET", "/x/", {})) == (200, b"{}", None)
+    assert server.connections == 1
+    await transport.close()
+
+
+async def test_an_answer_too_large_is_refused(serve: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transport_module, "MAX_ANSWER_BYTES", 10)
+    _, url = await serve(_ok)
+    transport = _transport(url)
+    assert (await transport.request("GET", "/x/", {})).body == b"{}"
+    monkeypatch.setattr(transport_module, "MAX_ANSWER_BYTES", 1)
+    with pytest.raises(ConnectionFailed, match="too large"):
+        await transport.request("GET", "/x/", {})
+    await transport.close()
+
+
+class _DeadlinePassed:
+    """``asyncio.timeout`` as it ends when its deadline passes: the cancellation it
+    caused comes out as ``TimeoutError``."""
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is asyncio.CancelledError:
+            raise TimeoutError
+
+
+@pytest.mark.parametrize("gives_up", ["cancelled", "deadline"])
+async def test_a_slot_handed_over_as_its_waiter_gives_up_is_passed_on(
+    serve: Any, gives_up: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, url = await serve(_ok)
+    transport = _transport(url, pool_size=1)
+    await transport._take_slot()  # the only connection is busy
+    if gives_up == "deadline":
+        monkeypatch.setattr(asyncio, "timeout", lambda delay: _DeadlinePassed())
+    waiter = asyncio.create_task(transport._take_slot())
+    await asyncio.sleep(0)  # it is waiting now
+    transport._release_slot()  # the slot is handed to the waiter ...
+    waiter.cancel()  # ... which gives up before it runs again
+    with pytest.raises(ConnectTimeout if gives_up == "deadline" else asyncio.CancelledError):
+        await waiter
+    assert transport._free == 1  # passed on, not lost
+    await transport.close()
+
+
 async def test_a_chunked_answer_and_retry_after_are_read(serve: Any) -> None:
     async def chunked(head: bytes, writer: asyncio.StreamWriter) -> None:
         writer.write(
@@ -238,12 +308,33 @@ async def test_a_cancelled_exchange_never_hands_its_connection_on(serve: Any) ->
     await transport.close()
 
 
-async def test_refused_connections_and_line_breaks_in_headers(serve: Any) -> None:
+@pytest.mark.parametrize(
+    ("method", "target", "headers"),
+    [
+        ("GET", "/x/", {"X-Request-ID": "r1\r\nX-Admin: yes"}),  # header injection
+        ("GET", "/x/", {"X-Request-ID": "r1\x00"}),
+        ("GET", "/x/", {"X Request": "r1"}),  # not a header name
+        ("GET", "/x/", {"Authorization": "Bearer \u20ac"}),  # not latin-1
+        ("GET", "/x/ HTTP/1.1\r\nX-Admin: yes\r\n\r\nGET /y/", {}),  # request smuggling
+        ("GET\r\n", "/x/", {}),
+        ("HEAD", "/x/", {}),  # its answer's length would be misread
+    ],
+)
+async def test_nothing_that_could_change_the_requests_framing_is_sent(
+    serve: Any, method: str, target: str, headers: dict[str, str]
+) -> None:
     server, url = await serve(_ok)
     transport = _transport(url)
-    with pytest.raises(ValueError, match="line break"):
-        await transport.request("GET", "/x/", {"X-Request-ID": "r1\r\nX-Admin: yes"})
+    with pytest.raises(ValueError) as refused:
+        await transport.request(method, target, headers)
+    assert "Bearer" not in str(refused.value) and refused.value.__cause__ is None
     assert server.requests == []  # nothing was sent
+    await transport.close()
+
+
+async def test_a_refused_connection_fails_the_call(serve: Any) -> None:
+    server, url = await serve(_ok)
+    transport = _transport(url)
     await transport.close()
     assert server.server is not None
     server.server.close()
