@@ -77,9 +77,11 @@ class Answer(NamedTuple):
 
 
 _SAFE_QUERY_VALUE = re.compile(r"[A-Za-z0-9._~,-]*")
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a method or header name (RFC 9110)
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})  # no HEAD: see above
+_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # a header name (RFC 9110 token)
 _TARGET = re.compile(r"/[\x21-\x7e]*")  # a path and query, already percent-encoded
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # never in a header value
+_CHECKED_NAMES: set[str] = set()
 MAX_ANSWER_BYTES = 32 * 1024 * 1024  # an answer bigger than this is refused, not buffered
 _MAX_HEADER_BYTES = 64 * 1024
 
@@ -169,7 +171,8 @@ class _Connection(asyncio.Protocol):
         self._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
-        if not self._waiting():  # nothing asked: a server talking out of turn
+        answer = self._answer
+        if answer is None or answer.done():  # nothing asked: a server talking out of turn
             self.abort()
             return
         self.answered_bytes = True
@@ -187,13 +190,11 @@ class _Connection(asyncio.Protocol):
         self.reusable = False
         self._fail(ConnectionFailed("the backend closed the connection"))
 
-    def _waiting(self) -> bool:
-        return self._answer is not None and not self._answer.done()
-
     # -- httptools callbacks ------------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        if not self._waiting():  # a second answer to one request: never hand it on
+        answer = self._answer
+        if answer is None or answer.done():  # a second answer to one request: drop it
             self._fail(ConnectionFailed("the backend sent an answer nobody asked for"))
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -299,13 +300,17 @@ class BackendTransport:
     def _request_bytes(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes | None
     ) -> bytes:
-        if method == "HEAD" or not _TOKEN.fullmatch(method) or not _TARGET.fullmatch(target):
+        if method not in _METHODS or not _TARGET.fullmatch(target):
             raise ValueError("the request line is not one this transport sends")
         lines = [f"{method} {self._prefix}{target} HTTP/1.1\r\n{self._head}"]
         for name, value in headers.items():
-            if not _TOKEN.fullmatch(name) or _CONTROL.search(value):
-                raise ValueError(f"header {name!r} has a character that is not allowed")
+            if name not in _CHECKED_NAMES:  # names come from code: each checked once
+                if not _NAME.fullmatch(name):
+                    raise ValueError(f"header name {name!r} is not a token")
+                _CHECKED_NAMES.add(name)
             lines.append(f"{name}: {value}\r\n")
+        if _CONTROL.search("\t".join(headers.values())):  # one scan for all the values
+            raise ValueError("a header value has a control character")
         if body is not None:
             lines.append(f"Content-Length: {len(body)}\r\n")
         lines.append("\r\n")
