@@ -120,7 +120,8 @@ class _Connection(asyncio.Protocol):
     # -- the exchange -------------------------------------------------------------------
 
     async def exchange(self, request: bytes) -> Answer:
-        if self.closed or self._transport is None:
+        transport = self._transport
+        if transport is None or self.closing():
             raise ConnectionFailed("the connection is closed")
         answer: asyncio.Future[Answer] = self._loop.create_future()
         self._answer = answer
@@ -129,7 +130,7 @@ class _Connection(asyncio.Protocol):
         self.answered_bytes = False
         self._last_read = self._loop.time()
         self._silence = self._loop.call_at(self._last_read + self._read_timeout, self._silent)
-        self._transport.write(request)
+        transport.write(request)
         try:
             return await answer
         except BaseException:
@@ -386,7 +387,7 @@ class BackendTransport:
         return connection
 
     def _give_back(self, connection: _Connection) -> None:
-        if connection.reusable and not connection.closed and not self._closed:
+        if connection.reusable and not connection.closing() and not self._closed:
             connection.idle_since = asyncio.get_running_loop().time()
             self._idle.append(connection)
         else:

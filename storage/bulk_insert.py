@@ -95,21 +95,6 @@ def _is_datetime(column: Any) -> bool:
     return isinstance(kind, DateTime) or isinstance(getattr(kind, "impl", None), DateTime)
 
 
-_CHUNK = 64  # rows converted between turns of the event loop
-
-
-async def _converted(
-    statement: _Statement, rows: Sequence[dict[str, Any]], *, convert_time: bool
-) -> list[list[Any]]:
-    """The driver's values for ``rows``; a large batch (the trace store's few hundred) lets
-    the loop serve requests between chunks instead of holding them for milliseconds."""
-    values = [statement.values(row, convert_time) for row in rows[:_CHUNK]]
-    for start in range(_CHUNK, len(rows), _CHUNK):
-        await asyncio.sleep(0)
-        values.extend(statement.values(row, convert_time) for row in rows[start : start + _CHUNK])
-    return values
-
-
 class BulkSink(Protocol):
     async def write(self, rows: Sequence[dict[str, Any]]) -> None: ...
 
@@ -237,7 +222,7 @@ class SqliteBulkSink:
         self._closed = False
 
     async def write(self, rows: Sequence[dict[str, Any]]) -> None:
-        values = await _converted(self._statement, rows, convert_time=True)
+        values = [self._statement.values(row, True) for row in rows]
         await self.writer.commit(self._statement.sql, values)
 
     async def close(self) -> None:
@@ -280,7 +265,7 @@ class PostgresBulkSink:
         return self._pool
 
     async def write(self, rows: Sequence[dict[str, Any]]) -> None:
-        values = await _converted(self._statement, rows, convert_time=False)
+        values = [self._statement.values(row, False) for row in rows]
         pool = await self._connections()
         async with pool.acquire() as connection, connection.transaction():
             await connection.executemany(self._sql, values)
