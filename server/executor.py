@@ -29,10 +29,13 @@ import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from enum import Enum
 from types import GeneratorType
-from typing import Any, ClassVar, NamedTuple, TypeGuard
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeGuard, cast
 
 from graphql import (
+    ExecutionResult,
+    ExperimentalIncrementalExecutionResults,
     GraphQLEnumType,
+    GraphQLError,
     GraphQLID,
     GraphQLLeafType,
     GraphQLNonNull,
@@ -42,13 +45,20 @@ from graphql import (
     GraphQLResolveInfoHelpers,
     GraphQLSchema,
     GraphQLString,
+    OperationType,
     Undefined,
+    default_field_resolver,
+    default_type_resolver,
     is_leaf_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.execution.incremental.incremental_executor import IncrementalExecutor
+from graphql.execution.collect_fields import CollectedFields, FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import Executor
+from graphql.execution.values import VariableValues
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from graphql.pyutils import is_awaitable as default_is_awaitable
+
+if TYPE_CHECKING:
+    from server.operation_plan import OperationPlan
 
 __all__ = ["GatewayExecutor", "PlainLeaf", "PlainObject", "executor_for", "plain_fields"]
 
@@ -121,9 +131,15 @@ def _enum_names(leaf: GraphQLLeafType) -> dict[Enum, str] | None:
 FieldPlan = list[tuple[str, PlainField | None, FieldDetailsList]]
 
 
-class GatewayExecutor(IncrementalExecutor):
-    """The incremental executor, reading plain fields without resolver machinery."""
+class GatewayExecutor(Executor[Any]):
+    """graphql-core's executor, reading plain fields without resolver machinery, and
+    taking a document's set-up from its :class:`~server.operation_plan.OperationPlan`.
 
+    Built on the plain ``Executor``: ``graphql.execute`` refuses a schema with
+    ``@defer`` or ``@stream``, so the incremental executor's bookkeeping never had work.
+    """
+
+    schema_: ClassVar[GraphQLSchema]
     plain: ClassVar[dict[str, dict[str, PlainField]]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -140,6 +156,72 @@ class GatewayExecutor(IncrementalExecutor):
         # graphql-core reuses one grouped field set for every item of a list, so its
         # plan is worked out once per request: id -> (the set, kept alive; its plan).
         self._plans: dict[int, tuple[GroupedFieldSet, FieldPlan]] = {}
+        self._root: CollectedFields | None = None  # set by for_plan
+        self._root_type: GraphQLObjectType | None = None
+
+    @classmethod
+    def for_plan(
+        cls, plan: OperationPlan, context_value: Any, variable_values: VariableValues
+    ) -> GatewayExecutor:
+        """An executor for one request of a static plan: it shares the plan's root
+        fields, sub-field memo and field plans instead of working them out again."""
+        assert plan.operation is not None
+        assert plan.root is not None
+        executor = cls(
+            cls.schema_,
+            plan.fragment_definitions,
+            plan.fragments,
+            None,
+            context_value,
+            plan.operation,
+            variable_values,
+            default_field_resolver,
+            default_type_resolver,
+            default_field_resolver,
+        )
+        executor._root, executor._root_type = plan.root, plan.root_type
+        executor._relevant_sub_fields = plan.subfields  # graphql-core's memo, shared
+        executor._plans = plan.field_plans
+        return executor
+
+    def execute_operation(
+        self, serially: bool | None = None
+    ) -> AwaitableOrValue[ExecutionResult | ExperimentalIncrementalExecutionResults]:
+        """graphql-core's ``execute_operation``, with the root fields the plan collected
+        (no abort signal and no ``@defer``: the gateway uses neither)."""
+        root, root_type = self._root, self._root_type
+        if root is None or root_type is None:
+            return super().execute_operation(serially)
+        if serially is None:
+            serially = self.operation.operation is OperationType.MUTATION
+        try:
+            result = self.execute_root_grouped_field_set(
+                root_type, self.root_value, root[0], serially, None
+            )
+        except GraphQLError as error:
+            self.collected_errors.add(error, None)
+            return self._response(None)
+        if type(result) is dict:
+            return self._response(result)
+        pending = cast(Awaitable[dict[str, Any]], result)
+
+        async def await_result() -> ExecutionResult:
+            try:
+                data = await pending
+            except GraphQLError as error:
+                self.collected_errors.add(error, None)
+                return self._response(None)
+            except Exception:
+                await self.cancel_incremental_work()
+                self.run_async_work_finished_hook()
+                raise
+            return self._response(data)
+
+        return await_result()
+
+    def _response(self, data: dict[str, Any] | None) -> ExecutionResult:
+        # Never incremental results: the gateway's schema has no @defer or @stream.
+        return cast(ExecutionResult, self.build_response(data))
 
     def execute_fields(
         self,
@@ -395,5 +477,7 @@ def _concrete_object(item_type: GraphQLOutputType) -> GraphQLObjectType | None:
 
 
 def executor_for(schema: GraphQLSchema) -> type[GatewayExecutor]:
-    """A :class:`GatewayExecutor` class that knows ``schema``'s plain fields."""
-    return type("GatewayExecutor", (GatewayExecutor,), {"plain": plain_fields(schema)})
+    """A :class:`GatewayExecutor` class for ``schema``, knowing its plain fields."""
+    return type(
+        "GatewayExecutor", (GatewayExecutor,), {"schema_": schema, "plain": plain_fields(schema)}
+    )

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
-from graphql import ExecutionResult, GraphQLError, GraphQLSchema, OperationType, execute
+from graphql import ExecutionResult, GraphQLError, GraphQLSchema, OperationType
 from starlette.types import Message, Receive, Scope, Send
 
 from auth.authenticator import Authenticator, extract_api_key
@@ -65,6 +65,7 @@ from server.deadline import Deadlines
 from server.documents import DocumentCache, PreparedDocument
 from server.executor import executor_for
 from server.graphiql import Explorer
+from server.operation_plan import OperationPlan
 from server.responses import Reply, error_reply, format_graphql_error, json_reply, send_reply
 from settings import Settings
 from storage.database import Database
@@ -341,9 +342,8 @@ class GraphQLEndpoint:
         deadline = self._deadlines.watch()
         try:
             with exchange.span.phase("graphql.execute"):
-                result = execute(
-                    self._schema,
-                    prepared.document,
+                result = self._operation_plan(prepared, operation_name).execute(
+                    self._executor,
                     context_value=RequestContext(
                         principal,
                         self._api,
@@ -353,8 +353,6 @@ class GraphQLEndpoint:
                         self._database,
                     ),
                     variable_values=exchange.variables,
-                    operation_name=operation_name,
-                    executor_class=self._executor,
                 )
                 if not isinstance(result, ExecutionResult):
                     result = await result
@@ -395,6 +393,19 @@ class GraphQLEndpoint:
             report.headers(),
             {"cost": report.extension()},
         )
+
+    def _operation_plan(
+        self, prepared: PreparedDocument, operation_name: str | None
+    ) -> OperationPlan:
+        """The operation's execution set-up, worked out once per document and operation."""
+        key = ("execution", operation_name)
+        plan = prepared.analyses.get(key)
+        if plan is None:
+            assert prepared.document is not None
+            plan = prepared.analyses[key] = OperationPlan(
+                self._schema, prepared.document, operation_name
+            )
+        return plan
 
     def _cost_plan(self, prepared: PreparedDocument, operation_name: str | None) -> CostPlan:
         """The operation's cost structure, analysed once per document and operation."""
