@@ -29,12 +29,13 @@ from storage.bulk_insert import BulkSink, bulk_sink
 from storage.database import Database
 from storage.models import UsageEvent
 
-__all__ = ["LedgerUnavailable", "UsageLedger", "UsageRecord"]
+__all__ = ["GATHER_TURNS", "LedgerUnavailable", "UsageLedger", "UsageRecord"]
 
 log = get_logger("gateway.ledger")
 
 _MAX_BATCH = 1000
 _ATTEMPTS = 3
+GATHER_TURNS = 4  # turns of the event loop a commit waits at most for more events
 
 
 class LedgerUnavailable(Exception):
@@ -126,9 +127,7 @@ class UsageLedger:
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
-            # One more turn of the loop: the requests it answers join this commit instead
-            # of each waiting for the next one (fewer, larger transactions).
-            await asyncio.sleep(0)
+            await self._gather()
             self._wake.clear()
             while self._queue:
                 batch = self._queue[: self._max_batch]
@@ -136,6 +135,21 @@ class UsageLedger:
                 await self._commit(batch)
             if self._closing:
                 return
+
+    async def _gather(self) -> None:
+        """Let the loop turn while events keep arriving, up to :data:`GATHER_TURNS` turns.
+
+        Requests answered in the next turns join this commit instead of each waiting for
+        one of their own: under load a commit costs more than the rows in it (6.6 rows
+        per commit instead of 4.5, -4% CPU per one-badge request, docs/performance.md).
+        A lone event waits one turn of the loop, as it always did.
+        """
+        seen = -1
+        for _ in range(GATHER_TURNS):
+            if len(self._queue) == seen:
+                return
+            seen = len(self._queue)
+            await asyncio.sleep(0)
 
     async def _commit(self, batch: list[tuple[UsageRecord, asyncio.Future[None]]]) -> None:
         rows = [record.row() for record, _ in batch]

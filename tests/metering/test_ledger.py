@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from metering.ledger import LedgerUnavailable, UsageLedger, UsageRecord
+from metering.ledger import GATHER_TURNS, LedgerUnavailable, UsageLedger, UsageRecord
 from storage.database import Database
 from storage.models import UsageEvent
 
@@ -38,6 +38,33 @@ async def test_concurrent_events_share_commits_and_all_land(database: Database) 
     assert sorted(r.request_id for r in rows) == sorted(f"req-{i}" for i in range(200))
     assert ledger.commits < 200  # grouped
     assert {(r.billable_cost, r.actual_cost, r.requested_cost) for r in rows} == {(7, 7, 10)}
+
+
+async def _record_after(ledger: UsageLedger, turns: int, index: int) -> None:
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    await ledger.record(_record(index))
+
+
+async def test_events_of_the_next_loop_turns_join_one_commit(database: Database) -> None:
+    """Requests answered a turn or two apart share a transaction, not one each."""
+    ledger = UsageLedger(database)
+    await ledger.start()
+    await asyncio.gather(*(_record_after(ledger, turn, turn) for turn in range(GATHER_TURNS)))
+    assert ledger.commits == 1
+    await ledger.close()
+    assert len(await _rows(database)) == GATHER_TURNS
+
+
+async def test_a_steady_stream_of_events_is_not_held_back(database: Database) -> None:
+    """However fast events keep coming, a commit waits at most GATHER_TURNS turns."""
+    ledger = UsageLedger(database)
+    await ledger.start()
+    turns = 5 * GATHER_TURNS
+    await asyncio.gather(*(_record_after(ledger, turn, turn) for turn in range(turns)))
+    assert ledger.commits >= 2
+    await ledger.close()
+    assert len(await _rows(database)) == turns
 
 
 async def test_refused_requests_are_recorded_and_billed_nothing(database: Database) -> None:
