@@ -101,11 +101,25 @@ class BulkSink(Protocol):
     async def close(self) -> None: ...
 
 
+_SQLITE_TIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
 def _sqlite_time(value: datetime) -> str:
-    # SQLAlchemy's SQLite DateTime format, naive UTC (what UTCDateTime reads back).
+    """SQLAlchemy's SQLite DateTime format, naive UTC (what UTCDateTime reads back).
+
+    Formatted from the fields: ``replace`` then ``isoformat`` took 1.5 µs here, twice
+    per request (the ledger's row and the trace's), this 0.8."""
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return _SQLITE_TIME % (
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+    )
 
 
 class SqliteWriter:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Table
+from sqlalchemy.dialects.sqlite import DATETIME
+from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.engine import make_url
 
 import storage.bulk_insert as bulk_insert
@@ -122,3 +127,19 @@ async def test_sinks_of_one_file_share_its_writer_until_the_last_one_closes(
         assert _request_ids(sqlite_path) == ["req-1", "req-2"]
     finally:
         await again.close()
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1970, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]
+        ),
+    )
+)
+def test_times_are_written_as_sqlalchemy_writes_them(value: datetime) -> None:
+    """What the sink writes is what the ORM writes and reads back, as UTC."""
+    orm_format = DATETIME().bind_processor(SQLiteDialect())  # type: ignore[no-untyped-call]
+    assert orm_format is not None
+    assert bulk_insert._sqlite_time(value) == orm_format(value.astimezone(UTC).replace(tzinfo=None))
