@@ -362,6 +362,9 @@ class GraphQLEndpoint:
             return self._time_out(exchange, charge)
         finally:
             self._deadlines.release(deadline)
+        # An operation may finish despite its deadline (rotateApiKey does: its key is shown
+        # once): it is answered, and the cancellation it absorbed is taken back.
+        self._deadlines.expired(deadline)
         report = await self._meter.settle(principal, charge, result.data)
         usage.actual_cost = report.actual or 0
         payload: dict[str, Any] = {"data": result.data}

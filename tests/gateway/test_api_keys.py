@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from auth.api_keys import API_KEY_PATTERN, parse_api_key
-from tests.fixtures.gateway import Gateway, data, error_codes
+from tests.fixtures.gateway import Gateway, data, error_codes, running_gateway
+from tests.fixtures.sample_backend import SampleBackend
 
 KEYS = "{ viewer { apiKeys { id prefix scopes status createdAt expiresAt lastUsedAt } } }"
 ROTATE = """mutation($id: ID!, $grace: Int) { rotateApiKey(id: $id, graceSeconds: $grace) {
@@ -121,3 +125,35 @@ def test_a_partner_rotates_its_own_key(gateway: Gateway) -> None:
     rotation = next(e for e in events if e["event"] == "rotated" and e["key_id"] == target_id)
     assert rotation["actor"] == f"partner:{parse_api_key(manager).key_id}"
     assert new_key not in gateway.log_text() and target not in gateway.log_text()
+
+
+def test_a_rotation_that_outlives_the_deadline_still_hands_over_its_key(
+    gateway_backend: SampleBackend, tmp_path: Path
+) -> None:
+    """Redis never answers, so telling the other processes about the rotation takes its
+    one-second command timeout, after the commit and past the 0.3-s deadline: the partner
+    still gets the new key, the one place it is ever shown."""
+    with socket.socket() as black_hole:  # connections complete; nothing ever answers
+        black_hole.bind(("127.0.0.1", 0))
+        black_hole.listen(64)
+        redis_url = f"redis://127.0.0.1:{black_hole.getsockname()[1]}/0"
+        with running_gateway(
+            gateway_backend, tmp_path, redis_url=redis_url, request_deadline="0.3"
+        ) as gateway:
+            manager = _issue(gateway, "Acme Learning", "read", "write", "keys:manage")
+            own = parse_api_key(manager).key_id
+            started = time.monotonic()
+            response = _post(gateway, manager, ROTATE, {"id": own, "grace": 0})
+            assert time.monotonic() - started > 0.3  # the deadline did pass
+            assert response.status_code == 200
+            rotated = data(response)["rotateApiKey"]
+            assert rotated["userErrors"] == []
+            assert rotated["rotatedApiKey"] == {
+                "id": own,
+                "status": "ROTATED",
+                "graceEndsAt": rotated["rotatedApiKey"]["graceEndsAt"],
+                "successorId": rotated["apiKey"]["id"],
+            }
+            assert _post(gateway, manager, KEYS).status_code == 401  # no grace: stopped
+            listed = data(_post(gateway, rotated["key"], KEYS))["viewer"]["apiKeys"]
+            assert {k["id"]: k["status"] for k in listed}[own] == "ROTATED"
