@@ -139,7 +139,6 @@ class GatewayExecutor(Executor[Any]):
     ``@defer`` or ``@stream``, so the incremental executor's bookkeeping never had work.
     """
 
-    schema_: ClassVar[GraphQLSchema]
     plain: ClassVar[dict[str, dict[str, PlainField]]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -168,7 +167,7 @@ class GatewayExecutor(Executor[Any]):
         assert plan.operation is not None
         assert plan.root is not None
         executor = cls(
-            cls.schema_,
+            plan.schema,
             plan.fragment_definitions,
             plan.fragments,
             None,
@@ -178,6 +177,7 @@ class GatewayExecutor(Executor[Any]):
             default_field_resolver,
             default_type_resolver,
             default_field_resolver,
+            hide_suggestions=plan.hide_suggestions,
         )
         executor._root, executor._root_type = plan.root, plan.root_type
         executor._relevant_sub_fields = plan.subfields  # graphql-core's memo, shared
@@ -477,7 +477,5 @@ def _concrete_object(item_type: GraphQLOutputType) -> GraphQLObjectType | None:
 
 
 def executor_for(schema: GraphQLSchema) -> type[GatewayExecutor]:
-    """A :class:`GatewayExecutor` class for ``schema``, knowing its plain fields."""
-    return type(
-        "GatewayExecutor", (GatewayExecutor,), {"schema_": schema, "plain": plain_fields(schema)}
-    )
+    """A :class:`GatewayExecutor` class that knows ``schema``'s plain fields."""
+    return type("GatewayExecutor", (GatewayExecutor,), {"plain": plain_fields(schema)})

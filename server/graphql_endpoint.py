@@ -406,7 +406,10 @@ class GraphQLEndpoint:
         if plan is None:
             assert prepared.document is not None
             plan = prepared.analyses[key] = OperationPlan(
-                self._schema, prepared.document, operation_name
+                self._schema,
+                prepared.document,
+                operation_name,
+                hide_suggestions=not self._settings.field_suggestions,
             )
         return plan
 

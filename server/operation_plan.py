@@ -45,7 +45,12 @@ from graphql.pyutils import AwaitableOrValue
 if TYPE_CHECKING:
     from server.executor import GatewayExecutor
 
-__all__ = ["OperationPlan"]
+__all__ = ["MAX_COERCION_ERRORS", "OperationPlan"]
+
+# Variable errors reported before coercion stops, as ``graphql.execute`` does by default.
+# Without a cap, one input object with thousands of unknown fields held the event loop for
+# seconds: graphql-core writes the whole value into each error's message.
+MAX_COERCION_ERRORS = 50
 
 # Directives whose arguments decide which fields are collected.
 _COLLECTION_DIRECTIVES = frozenset({"skip", "include"})
@@ -57,20 +62,27 @@ class OperationPlan:
     __slots__ = (
         "_document",
         "_operation_name",
-        "_schema",
         "field_plans",
         "fragment_definitions",
         "fragments",
+        "hide_suggestions",
         "operation",
         "root",
         "root_type",
+        "schema",
         "subfields",
     )
 
     def __init__(
-        self, schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation_name: str | None,
+        *,
+        hide_suggestions: bool = False,
     ) -> None:
-        self._schema = schema
+        self.schema = schema
+        self.hide_suggestions = hide_suggestions  # "did you mean" in variable errors
         self._document = document
         self._operation_name = operation_name
         self.operation: OperationDefinitionNode | None = None
@@ -118,15 +130,21 @@ class OperationPlan:
         """Execute the operation: what graphql-core's ``execute`` answers for it."""
         if self.root is None or self.operation is None:
             return execute(
-                self._schema,
+                self.schema,
                 self._document,
                 context_value=context_value,
                 variable_values=variable_values,
                 operation_name=self._operation_name,
                 executor_class=executor_class,
+                max_coercion_errors=MAX_COERCION_ERRORS,
+                hide_suggestions=self.hide_suggestions,
             )
         coerced = get_variable_values(
-            self._schema, self.operation.variable_definitions or (), variable_values or {}
+            self.schema,
+            self.operation.variable_definitions or (),
+            variable_values or {},
+            max_errors=MAX_COERCION_ERRORS,
+            hide_suggestions=self.hide_suggestions,
         )
         if isinstance(coerced, list):
             return ExecutionResult(None, errors=coerced)

@@ -103,6 +103,12 @@ def test_parse_and_validation_failures_have_their_codes_and_no_suggestions(
     )
     assert error_codes(enum) == ["BAD_USER_INPUT"]
     assert "Did you mean" not in enum.text
+    misspelt = gateway.post(
+        "mutation($in: IssueCredentialInput!) { issueCredential(input: $in) { credential { id } } }",
+        {"in": {"badgeId": "1", "recipient": {"email": "a@example.com"}, "evidenceURL": "x"}},
+    )
+    assert error_codes(misspelt) == ["BAD_USER_INPUT"]
+    assert "evidenceURL" in misspelt.text and "Did you mean" not in misspelt.text
 
 
 def test_graphiql_loads_in_a_browser_without_a_key(gateway: Gateway) -> None:

@@ -28,8 +28,26 @@ class Owner:
     name: str
 
 
+@strawberry.input
+class BadgeFilter:
+    name: str
+    level: int = 1
+
+
 @strawberry.type
 class Query:
+    @strawberry.field
+    def find(self, filter: BadgeFilter) -> list[Badge]:
+        return [Badge(id=strawberry.ID(str(filter.level)), name=filter.name)]
+
+    @strawberry.field
+    def anything(self, kind: str) -> Badge | Owner:
+        return Badge(id=strawberry.ID("1"), name="b") if kind == "badge" else Owner(name="o")
+
+    @strawberry.field
+    def broken(self) -> Badge:
+        return None  # type: ignore[return-value] # a null where the schema promises one
+
     @strawberry.field
     def badges(self, first: int = 2) -> list[Badge]:
         return [Badge(id=strawberry.ID(str(i)), name=f"badge {i}") for i in range(first)]
@@ -57,11 +75,15 @@ EXECUTOR = executor_for(SCHEMA)
 
 
 def _planned(
-    query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None
+    query: str,
+    variables: dict[str, Any] | None = None,
+    operation_name: str | None = None,
+    *,
+    hide_suggestions: bool = False,
 ) -> tuple[ExecutionResult, OperationPlan]:
     document = parse(query)
     assert validate(SCHEMA, document) == []
-    plan = OperationPlan(SCHEMA, document, operation_name)
+    plan = OperationPlan(SCHEMA, document, operation_name, hide_suggestions=hide_suggestions)
     return _result(plan.execute(EXECUTOR, context_value=None, variable_values=variables)), plan
 
 
@@ -107,6 +129,19 @@ def _formatted(result: ExecutionResult) -> dict[str, Any]:
         ('{ ok: badge(id: "1") { id } bad: badge(id: "broken") { id } }', None, None, False),
         ("query($id: ID!) { badge(id: $id) { id } }", {}, None, False),
         ("query($n: Int) { badges(first: $n) { id } }", {"n": "many"}, None, False),
+        ("{ broken { id } badges { id } }", None, None, False),  # null reaches data
+        (
+            "query($i: Boolean!) { badges { ...F } } fragment F on Badge { id @include(if: $i) }",
+            {"i": False},
+            None,
+            True,
+        ),
+        (
+            '{ a: anything(kind: "badge") { ...on Badge { id } ...on Owner { name } __typename } }',
+            None,
+            None,
+            False,
+        ),
     ],
 )
 def test_answers_what_graphql_core_answers(
@@ -146,3 +181,45 @@ def test_mutation_fields_still_run_one_after_another() -> None:
     assert result.data == {"a": "a", "b": "b"}
     assert CALLS == ["start a", "end a", "start b", "end b"]
     assert not plan.dynamic
+
+
+FIND = "query($f: BadgeFilter!) { find(filter: $f) { id name } }"
+
+
+def test_variable_errors_stop_at_graphql_cores_limit() -> None:
+    """Thousands of unknown fields in one input answer 50 errors and a last one, as
+    ``graphql.execute`` does: each error quotes the whole value, so without the limit
+    coercion took seconds of the event loop."""
+    value: dict[str, Any] = {"name": "b", **{f"field{i}": i for i in range(3000)}}
+    planned, _ = _planned(FIND, {"f": value})
+    assert planned.errors is not None
+    assert len(planned.errors) == 51
+    assert planned.errors[-1].message.startswith("Too many errors processing variables")
+    assert _formatted(planned) == _formatted(_regular(FIND, {"f": value}))
+
+
+def test_variable_errors_make_no_suggestions_when_asked_not_to() -> None:
+    misspelt = {"f": {"nmae": "b"}}
+    shown, _ = _planned(FIND, misspelt)
+    hidden, _ = _planned(FIND, misspelt, hide_suggestions=True)
+    assert shown.errors is not None and hidden.errors is not None
+    assert "Did you mean" in " ".join(e.message for e in shown.errors)
+    assert "Did you mean" not in " ".join(e.message for e in hidden.errors)
+    assert len(hidden.errors) == len(shown.errors)
+
+
+def test_one_plan_follows_each_requests_runtime_type() -> None:
+    """A union's items are collected per runtime type, request after request."""
+    query = "query($k: String!) { anything(kind: $k) { __typename ...on Badge { id } ...on Owner { name } } }"
+    document = parse(query)
+    plan = OperationPlan(SCHEMA, document, None)
+    assert not plan.dynamic
+    for kind in ("badge", "owner", "badge", "owner"):
+        result = _result(plan.execute(EXECUTOR, context_value=None, variable_values={"k": kind}))
+        assert _formatted(result) == _formatted(_regular(query, {"k": kind}))
+        expected = (
+            {"__typename": "Badge", "id": "1"}
+            if kind == "badge"
+            else {"__typename": "Owner", "name": "o"}
+        )
+        assert result.data == {"anything": expected}
