@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     # A federation router in front (docs/federation.md): only a request carrying this secret
     # in X-Router-Secret has its X-Forwarded-For taken as the client's address.
     router_secret: SecretStr | None = None
+    # During a rotation of that secret: the old one, still accepted until it is removed.
+    router_secret_previous: SecretStr | None = None
     # Load balancers (CIDRs, comma-separated) whose last X-Forwarded-For entry names the
     # client, e.g. the ALB's subnets; empty: the socket peer is the client.
     trusted_proxies: str = ""
@@ -166,7 +168,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{entry[:50]!r} is not an address or a CIDR network") from None
         return value
 
-    @field_validator("router_secret")
+    @field_validator("router_secret", "router_secret_previous")
     @classmethod
     def _router_secret_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
@@ -227,6 +229,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"set only one of {ENV_PREFIX}KEY_PEPPER, {ENV_PREFIX}KEY_PEPPERS and "
                 f"{ENV_PREFIX}KEY_PEPPER_SECRET_ID"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _previous_router_secret_has_a_successor(self) -> Self:
+        if self.router_secret_previous is not None and self.router_secret is None:
+            raise ValueError(
+                f"{ENV_PREFIX}ROUTER_SECRET_PREVIOUS is for a rotation: set the new secret "
+                f"as {ENV_PREFIX}ROUTER_SECRET too"
             )
         return self
 

@@ -6,7 +6,10 @@ partner's address and sends it as ``X-Forwarded-For``, but so could anyone: head
 trusted only with ``X-Router-Secret`` equal to ``GATEWAY_ROUTER_SECRET`` (compared in
 constant time, as digests, so not even its length leaks). Without the setting, without
 the header, or with a wrong secret, the address is the socket peer's, whatever the
-headers say::
+headers say. To rotate the secret without a gap, the old one goes in
+``GATEWAY_ROUTER_SECRET_PREVIOUS`` while the routers move to the new one: both are
+accepted, and a router still sending the old one is logged (at most once a minute) until
+none does and the setting can go::
 
     trust = RouterTrust.from_settings(settings)
     trust.client_address(scope, headers)  # "203.0.113.7" from a proven router, else the peer
@@ -56,37 +59,63 @@ def _digest(value: bytes) -> bytes:
 class RouterTrust:
     """Decides, per request, whether a router's ``X-Forwarded-For`` names the client."""
 
-    __slots__ = ("_clock", "_expected", "_last_mismatch_log", "_proxies", "_proxy_peers")
+    __slots__ = (
+        "_clock",
+        "_expected",
+        "_last_mismatch_log",
+        "_last_previous_log",
+        "_previous",
+        "_proxies",
+        "_proxy_peers",
+    )
 
     def __init__(
         self,
         secret: SecretStr | None,
         *,
+        previous: SecretStr | None = None,
         proxies: Sequence[Network] = (),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if previous is not None and secret is None:
+            raise ValueError("a previous router secret needs a current one")
         self._expected = None if secret is None else _digest(secret.get_secret_value().encode())
+        self._previous = None if previous is None else _digest(previous.get_secret_value().encode())
         self._proxies = tuple(proxies)
         self._proxy_peers: dict[str, bool] = {}  # peer -> in a trusted network (few peers)
         self._clock = clock
         self._last_mismatch_log = -_MISMATCH_LOG_INTERVAL
+        self._last_previous_log = -_MISMATCH_LOG_INTERVAL
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RouterTrust:
-        return cls(settings.router_secret, proxies=parse_networks(settings.trusted_proxies))
+        return cls(
+            settings.router_secret,
+            previous=settings.router_secret_previous,
+            proxies=parse_networks(settings.trusted_proxies),
+        )
 
     @property
     def enabled(self) -> bool:
         return self._expected is not None
 
-    def is_router(self, headers: Mapping[bytes, bytes]) -> bool:
-        """Whether the request carries the configured router secret."""
+    def is_router(self, headers: Mapping[bytes, bytes], peer: str = "") -> bool:
+        """Whether the request carries the configured router secret (or the previous one,
+        during a rotation; ``peer`` names the router in the log line that says so)."""
         if self._expected is None:
             return False
         presented = headers.get(ROUTER_SECRET_HEADER)
         if presented is None:
             return False
-        return hmac.compare_digest(_digest(presented), self._expected)
+        digest = _digest(presented)
+        current = hmac.compare_digest(digest, self._expected)
+        if self._previous is None:
+            return current
+        # Both compared whatever the first answered: the time says nothing about which.
+        previous = hmac.compare_digest(digest, self._previous)
+        if previous and not current:
+            self._log_previous(peer)
+        return current or previous
 
     def client_address(self, scope: Mapping[str, Any], headers: Mapping[bytes, bytes]) -> str:
         """The partner's address: the proven router's last ``X-Forwarded-For`` entry, or
@@ -95,7 +124,7 @@ class RouterTrust:
         if self._expected is None and not self._proxies:
             return peer  # the hot path with neither a router nor a load balancer
         if self._expected is not None:
-            if self.is_router(headers):
+            if self.is_router(headers, peer):
                 return _last_forwarded(headers.get(FORWARDED_FOR_HEADER)) or peer
             if ROUTER_SECRET_HEADER in headers:
                 self._log_mismatch(peer)
@@ -121,6 +150,12 @@ class RouterTrust:
         if now - self._last_mismatch_log >= _MISMATCH_LOG_INTERVAL:
             self._last_mismatch_log = now
             _log.warning("router_secret.mismatch", peer=peer)
+
+    def _log_previous(self, peer: str) -> None:
+        now = self._clock()
+        if now - self._last_previous_log >= _MISMATCH_LOG_INTERVAL:
+            self._last_previous_log = now
+            _log.info("router_secret.previous_in_use", peer=peer)
 
 
 def parse_networks(value: str) -> tuple[Network, ...]:

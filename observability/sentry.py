@@ -135,6 +135,7 @@ def known_secrets(settings: Settings) -> tuple[str, ...]:
         settings.metrics_token,
         settings.sentry_dsn,
         settings.router_secret,
+        settings.router_secret_previous,
     ):
         if secret is not None:
             values.append(secret.get_secret_value())

@@ -112,3 +112,42 @@ def test_bad_trusted_proxies_are_named(value: str) -> None:
             key_pepper="x" * 32,
             trusted_proxies=value,
         )
+
+
+NEW_SECRET = "router-secret-new-" + "n" * 32
+
+
+def test_during_a_rotation_both_secrets_prove_a_router_and_the_old_one_is_noticed() -> None:
+    now = [1000.0]
+    trust = RouterTrust(SecretStr(NEW_SECRET), previous=SecretStr(SECRET), clock=lambda: now[0])
+    with structlog.testing.capture_logs() as logs:
+        assert trust.client_address(PEER, _headers(secret=NEW_SECRET)) == "203.0.113.7"
+        for _ in range(3):
+            assert trust.client_address(PEER, _headers(secret=SECRET)) == "203.0.113.7"
+        now[0] += 61
+        trust.client_address(PEER, _headers(secret=SECRET))
+        assert trust.client_address(PEER, _headers(secret="w" * 40)) == "10.0.0.5"
+    events = [log["event"] for log in logs]
+    assert events == ["router_secret.previous_in_use"] * 2 + ["router_secret.mismatch"]
+    assert logs[0]["peer"] == "10.0.0.5"
+    assert SECRET not in repr(logs) and NEW_SECRET not in repr(logs)
+
+
+def test_after_the_rotation_the_old_secret_proves_nothing() -> None:
+    trust = RouterTrust(SecretStr(NEW_SECRET))
+    assert trust.client_address(PEER, _headers(secret=SECRET)) == "10.0.0.5"
+    assert trust.client_address(PEER, _headers(secret=NEW_SECRET)) == "203.0.113.7"
+
+
+def _settings(**values: str) -> Settings:
+    return Settings(backend_username="u", backend_password="p" * 16, key_pepper="x" * 32, **values)  # type: ignore[arg-type]
+
+
+def test_a_previous_secret_needs_a_current_one_and_both_are_long() -> None:
+    with pytest.raises(ValidationError, match="ROUTER_SECRET_PREVIOUS is for a rotation"):
+        _settings(router_secret_previous=SECRET)
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        _settings(router_secret=NEW_SECRET, router_secret_previous="short")
+    both = _settings(router_secret=NEW_SECRET, router_secret_previous=SECRET)
+    trust = RouterTrust.from_settings(both)
+    assert trust.client_address(PEER, _headers(secret=SECRET)) == "203.0.113.7"
