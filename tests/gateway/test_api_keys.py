@@ -116,8 +116,10 @@ def test_a_partner_rotates_its_own_key(gateway: Gateway) -> None:
     statuses = {key["id"]: key["status"] for key in viewer}
     assert statuses[target_id] == "ROTATED" and statuses[payload["apiKey"]["id"]] == "ACTIVE"
 
-    again = data(_post(gateway, manager, ROTATE, {"id": target_id}))["rotateApiKey"]
+    repeated = _post(gateway, manager, ROTATE, {"id": target_id})
+    again = data(repeated)["rotateApiKey"]
     assert again["userErrors"][0]["code"] == "ALREADY_ROTATED" and again["key"] is None
+    gateway.access_line(repeated.headers["x-request-id"])  # the log is written up to here
 
     events = json.loads(
         gateway.cli("keys", "events", "--company", "Acme Learning", "--json").stdout

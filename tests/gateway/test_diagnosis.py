@@ -8,12 +8,10 @@ the Sentry event the gateway sent, the stored trace (``gateway trace``) and the 
 from __future__ import annotations
 
 import gzip
-import json
 import subprocess
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,24 +28,15 @@ from settings import Settings
 from tests.fixtures.gateway import (
     GATEWAY_BIN,
     Gateway,
+    access_line,
     free_port,
+    until,
     wait_until_listening,
 )
 from tests.fixtures.sample_backend import SampleBackend
 
 INCOMING = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 T = TypeVar("T")
-
-
-def _until(condition: Callable[[], T | None], timeout: float = 10) -> T:
-    """Poll ``condition`` until it gives a value (the writers are asynchronous), bounded."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "gave up waiting"
-        time.sleep(0.05)
 
 
 class Collector:
@@ -125,24 +114,15 @@ def test_a_backend_failure_is_diagnosed_from_its_request_id_alone(
     [error] = response.json()["errors"]
     assert error["extensions"] == {"code": "BACKEND_UNAVAILABLE", "requestId": request_id}
     # 2. The gateway's log: the access line, with what happened.
-    access = _until(
-        lambda: next(
-            (
-                json.loads(line)
-                for line in log.read_text().splitlines()
-                if request_id in line and '"event":"request"' in line
-            ),
-            None,
-        )
-    )
+    access = until(lambda: access_line(log.read_text(), request_id))
     assert access["outcome"] == "error" and access["error_codes"] == ["BACKEND_UNAVAILABLE"]
     # 3. The backend's own log: every attempt the gateway made, under the same ID.
     assert f"request_id={request_id}" in gateway_backend.log_text()
     # 4. Sentry: the event carries the request ID as a tag.
-    envelope = _until(lambda: collector.text("/api/1/envelope") or None)
+    envelope = until(lambda: collector.text("/api/1/envelope") or None)
     assert request_id in envelope and "BackendUnavailable" in envelope
     # 5. The stored trace: each backend attempt with its status and retry reason.
-    timeline = _until(
+    timeline = until(
         lambda: subprocess.run(
             [GATEWAY_BIN, "trace", request_id], env=gateway.env, capture_output=True, text=True,
             check=False,
@@ -151,7 +131,7 @@ def test_a_backend_failure_is_diagnosed_from_its_request_id_alone(
     assert request_id in timeline and "GET /api/v1/badges/" in timeline and "503" in timeline
     assert "BACKEND_UNAVAILABLE" in timeline
     # 6. The spans, continuing the partner's trace.
-    spans = _until(lambda: _spans(collector) or None)
+    spans = until(lambda: _spans(collector) or None)
     assert {span.trace_id.hex() for span in spans} == {"4bf92f3577b34da6a3ce929d0e0e4736"}
     names = {span.name for span in spans}
     assert {"query Badges", "graphql.document", "graphql.execute"} <= names
@@ -174,7 +154,7 @@ def test_a_partner_reads_its_own_failed_request(gateway: Gateway) -> None:
                  headers={"X-Request-ID": request_id})  # fmt: skip
     query = """query($id: ID!) { requestTrace(id: $id) { operationName outcome
         backendCalls { pathTemplate status } errors { code } } }"""
-    found = _until(lambda: gateway.post(query, {"id": request_id}).json()["data"]["requestTrace"])
+    found = until(lambda: gateway.post(query, {"id": request_id}).json()["data"]["requestTrace"])
     assert found["outcome"] == "ERROR" and found["operationName"] == "Missing"
     assert [e["code"] for e in found["errors"]] == ["NOT_FOUND"]
     assert gateway.post(query, {"id": request_id}, key="org2").json()["data"] == {

@@ -7,6 +7,7 @@ the loopback), so the socket peer each sees is its own and their failure counts 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import subprocess
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ from tests.fixtures.gateway import (
     free_port,
     gateway_env,
     table_rows,
+    trace_rows,
+    until,
     wait_until_listening,
 )
 from tests.fixtures.sample_backend import SampleBackend
@@ -215,6 +218,8 @@ def test_the_secret_is_never_logged_echoed_or_stored(routed: Gateway) -> None:
     assert "router_secret.mismatch" in log  # an operator sees a misconfigured router...
     assert SECRET not in log and "x" * 40 not in log  # ...but never a secret
     database = routed.env["GATEWAY_DATABASE_URL"]
+    for request_id in (ok.headers["x-request-id"], wrong.headers["x-request-id"]):
+        until(functools.partial(trace_rows, database, request_id))  # written in the background
     for table in ("usage_events", "request_traces"):
         assert SECRET not in repr(table_rows(database, table))
     assert SECRET not in Path(routed.log_path).read_text()
