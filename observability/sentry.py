@@ -17,7 +17,7 @@ secret-named headers, keys and local variables lose their values; API keys, bear
 tokens, JWTs, URL passwords and email addresses are cut out of every string (messages,
 exception values, frames' local variables, request data); request bodies are never
 attached, GraphQL variables are redacted like the trace store's, and nothing identifies
-a person (``send_default_pii=False``, no user, no client address).
+a person (Sentry's default without personal data: no user, no client address).
 """
 
 from __future__ import annotations
@@ -71,7 +71,9 @@ def init_sentry(
         "dsn": dsn.get_secret_value(),
         "sample_rate": settings.sentry_sample_rate,
         "traces_sample_rate": settings.sentry_traces_sample_rate,
-        "send_default_pii": False,
+        # No personal data: send_default_pii left unset, which is off (setting it at all is
+        # deprecated in favour of data_collection, whose presence would drop the SDK's own
+        # event scrubber).
         "include_local_variables": True,  # scrubbed by scrub_event
         "max_request_body_size": "never",
         "auto_enabling_integrations": False,

@@ -233,4 +233,6 @@ def test_only_the_synchronous_strawberry_integration_is_added(
     # Nothing patches the backend client, the database or Starlette on the hot path.
     for integration in (AioHttpIntegration, SqlalchemyIntegration, StarletteIntegration):
         assert client.get_integration(integration) is None
-    assert client.options["send_default_pii"] is False
+    collected = client.options["data_collection"]
+    assert collected["user_info"] is False  # no personal data, the SDK's scrubber on
+    assert client.options["event_scrubber"] is not None
