@@ -181,12 +181,13 @@ def test_the_explorer_runs_a_query_with_a_key_offline_under_its_csp(
     expect(page.locator(".graphiql-response .view-lines")).to_contain_text("Replace <your key>")
     assert watch.posts == []
 
-    # A key typed into the header editor, then run. Monaco closes quotes and braces as they
-    # are typed: what it added after the cursor goes.
+    # A key pasted into the header editor, then run. Inserted as one piece of text, as a
+    # paste is (typed key by key, Monaco's closing of quotes and braces depended on
+    # timing); what Monaco still closes after the cursor goes.
     key = gateway.keys["org1"]
     page.locator(f"{headers_editor} .monaco-editor").click()
     page.keyboard.press("ControlOrMeta+A")
-    page.keyboard.type(f'{{"Authorization": "Bearer {key}"}}')
+    page.keyboard.insert_text(f'{{"Authorization": "Bearer {key}"}}')
     page.keyboard.press("Shift+End")
     page.keyboard.press("Delete")
     expect(page.locator(f"{headers_editor} .view-lines")).to_contain_text(key)
@@ -206,7 +207,12 @@ def test_the_explorer_runs_a_query_with_a_key_offline_under_its_csp(
     assert '"name": "Acme Learning"' in text and '"plan": "enterprise"' in text
 
     assert watch.posts == [f"{gateway.url}/graphql"]
-    # Monaco's workers (the GraphQL language service among them) run from the gateway.
+    # Monaco's workers (the GraphQL language service among them) run from the gateway. The
+    # GraphQL one starts when the editor first needs it: wait for it, for 10 s at most.
+    for _ in range(100):
+        if any("/graphql/explorer/assets/graphql.worker-" in url for url in watch.workers):
+            break
+        page.wait_for_timeout(100)  # lets Playwright deliver the page's events meanwhile
     assert any("/graphql/explorer/assets/graphql.worker-" in url for url in watch.workers)
     assert all(url.startswith(f"{gateway.url}/graphql/explorer/assets/") for url in watch.workers)
     assert watch.outside == [], "the page asked for something outside the gateway"
