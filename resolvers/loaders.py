@@ -1,4 +1,4 @@
-"""Per-request DataLoaders: batched, cached, and scoped to the caller's organization.
+"""Per-request batch loaders: batched, cached, and scoped to the caller's organization.
 
 Every read of a single badge, credential or organization goes through here, so the
 tenant check lives in one place: a record of another organization is ``None``, exactly
@@ -13,10 +13,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from strawberry.dataloader import DataLoader
-
 from backend.api import CredentialsApi
 from errors import BackendNotFound
+from resolvers.batch_loader import BatchLoader
 
 __all__ = ["Loaders"]
 
@@ -35,26 +34,26 @@ class Loaders:
         self._fetch = _Fetch(api, organization_id)
         self.organization_id = organization_id
         # Each loader is built on first use: most requests need one of the three.
-        self._badges: DataLoader[int, Record | None] | None = None
-        self._credentials: DataLoader[str, Record | None] | None = None
-        self._organizations: DataLoader[int, Record | None] | None = None
+        self._badges: BatchLoader[int, Record | None] | None = None
+        self._credentials: BatchLoader[str, Record | None] | None = None
+        self._organizations: BatchLoader[int, Record | None] | None = None
 
     @property
-    def _badge_loader(self) -> DataLoader[int, Record | None]:
+    def _badge_loader(self) -> BatchLoader[int, Record | None]:
         if self._badges is None:
-            self._badges = DataLoader(self._fetch.badges, max_batch_size=_BATCH_SIZE)
+            self._badges = BatchLoader(self._fetch.badges, max_batch_size=_BATCH_SIZE)
         return self._badges
 
     @property
-    def _credential_loader(self) -> DataLoader[str, Record | None]:
+    def _credential_loader(self) -> BatchLoader[str, Record | None]:
         if self._credentials is None:
-            self._credentials = DataLoader(self._fetch.credentials, max_batch_size=_BATCH_SIZE)
+            self._credentials = BatchLoader(self._fetch.credentials, max_batch_size=_BATCH_SIZE)
         return self._credentials
 
     @property
-    def _organization_loader(self) -> DataLoader[int, Record | None]:
+    def _organization_loader(self) -> BatchLoader[int, Record | None]:
         if self._organizations is None:
-            self._organizations = DataLoader(self._fetch.organizations)
+            self._organizations = BatchLoader(self._fetch.organizations)
         return self._organizations
 
     async def badge(self, badge_id: int) -> Record | None:
@@ -81,7 +80,7 @@ class Loaders:
 
 class _Fetch:
     """The loaders' batch functions, kept apart from :class:`Loaders`: a batch function
-    bound to the ``Loaders`` that holds its ``DataLoader`` would make a reference cycle,
+    bound to the ``Loaders`` that holds its ``BatchLoader`` would make a reference cycle,
     and each request's loaders, caches and records would wait for the garbage collector
     instead of going when the request does (docs/performance.md, "Garbage")."""
 
