@@ -155,7 +155,7 @@ class RouterTrust:
         now = self._clock()
         if now - self._last_previous_log >= _MISMATCH_LOG_INTERVAL:
             self._last_previous_log = now
-            _log.info("router_secret.previous_in_use", peer=peer)
+            _log.warning("router_secret.previous_in_use", peer=peer)  # seen at any log level
 
 
 def parse_networks(value: str) -> tuple[Network, ...]:

@@ -3,20 +3,18 @@
 Rotation needs the ``keys:manage`` scope (on top of ``write``, which every mutation
 needs), acts only on the caller's company's keys, and answers another company's key id
 exactly as a missing one (``NOT_FOUND``). The successor's key is in the payload, once;
-the audit trail names the actor ``partner:<calling key id>``. A rotation under way is
-finished even when the request's deadline passes meanwhile: its key is shown only in
-this answer, so the partner gets it late rather than never::
+the audit trail names the actor ``partner:<calling key id>``. Once a rotation starts,
+the request's deadline no longer applies: the new key is shown only in this answer, so
+the partner gets it late rather than never::
 
     mutation { rotateApiKey(id: "AbCdEf012345", graceSeconds: 0) { key userErrors { code } } }
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -39,7 +37,6 @@ from storage.records import KeyStatus
 __all__ = ["rotate_api_key"]
 
 Ctx = Info[RequestContext, None]
-T = TypeVar("T")
 _KEY_ID = re.compile(r"[0-9A-Za-z]{12}")
 _NOT_ROTATABLE = {
     KeyStatus.ROTATING: ("ALREADY_ROTATED", "This API key was already rotated."),
@@ -84,13 +81,12 @@ async def rotate_api_key(
     if not _KEY_ID.fullmatch(key_id):
         return _failed("id", "API key not found.", NOT_FOUND)  # as any missing key reads
     try:
-        rotated = await _to_the_end(
-            context.keys.rotate(
-                key_id,
-                actor=partner_actor(principal.key_id),
-                grace=grace,
-                company_id=principal.company_id,
-            )
+        context.outlive_deadline()
+        rotated = await context.keys.rotate(
+            key_id,
+            actor=partner_actor(principal.key_id),
+            grace=grace,
+            company_id=principal.company_id,
         )
     except KeyNotFound:
         return _failed("id", "API key not found.", NOT_FOUND)
@@ -104,22 +100,3 @@ async def rotate_api_key(
         rotated_api_key=ApiKey.from_record(rotated.rotated, now),
         user_errors=[],
     )
-
-
-async def _to_the_end(work: Coroutine[Any, Any, T]) -> T:
-    """``work``'s result, even if this task is cancelled once while it runs.
-
-    A rotation commits the successor, then tells the other processes (Redis, up to a
-    second when Redis is slow). Cancelled by the request's deadline in between, the old
-    key would be rotated (with ``graceSeconds: 0``, stopped at once) and the new one never
-    shown. So the first cancellation waits for the rotation and the partner is answered
-    (the endpoint takes the deadline's cancellation back); a second one, a shutdown say,
-    is let through while the rotation still finishes on its own.
-    """
-    task = asyncio.ensure_future(work)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        if task.cancelled():
-            raise
-        return await asyncio.shield(task)

@@ -9,6 +9,8 @@ Built by the GraphQL endpoint once per request and passed as graphql-core's
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from auth.lifecycle import KeyLifecycle
 from auth.principal import Principal
 from backend.api import CredentialsApi
@@ -21,7 +23,16 @@ __all__ = ["RequestContext"]
 
 
 class RequestContext:
-    __slots__ = ("_database", "_keys", "_loaders", "api", "meter", "principal", "settings")
+    __slots__ = (
+        "_database",
+        "_keys",
+        "_loaders",
+        "_release_deadline",
+        "api",
+        "meter",
+        "principal",
+        "settings",
+    )
 
     def __init__(
         self,
@@ -31,6 +42,7 @@ class RequestContext:
         meter: Meter,
         keys: KeyLifecycle | None = None,
         database: Database | None = None,
+        release_deadline: Callable[[], None] | None = None,
     ) -> None:
         self.principal = principal
         self._database = database
@@ -39,6 +51,23 @@ class RequestContext:
         self.meter = meter
         self._keys = keys
         self._loaders: Loaders | None = None
+        self._release_deadline = release_deadline
+
+    def outlive_deadline(self) -> None:
+        """From now on the request runs to its end: its deadline no longer cancels it.
+
+        For an operation whose result must reach the partner once it has started
+        (``rotateApiKey``: the new key is shown only in its answer). What runs after it
+        is still bounded by the backend client's own timeouts and retries."""
+        if self._release_deadline is not None:
+            self._release_deadline()
+            self._release_deadline = None
+
+    def close(self) -> None:
+        """The request is answered: batches its loaders still run are cancelled (after a
+        504, no more backend calls for it)."""
+        if self._loaders is not None:
+            self._loaders.close()
 
     @property
     def keys(self) -> KeyLifecycle:

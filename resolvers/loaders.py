@@ -72,10 +72,11 @@ class Loaders:
             return None  # only the caller's own organization exists for it
         return await self._organization_loader.load(self.organization_id)
 
-    def prime_badge(self, record: Record) -> None:
-        """Remember a badge fetched by a list query, so ``Credential.badge`` reuses it."""
-        if record.get("organization") == self.organization_id:
-            self._badge_loader.prime(record["id"], record)
+    def close(self) -> None:
+        """Cancel the batches still running: nobody will read them (see RequestContext)."""
+        for loader in (self._badges, self._credentials, self._organizations):
+            if loader is not None:
+                loader.cancel()
 
 
 class _Fetch:

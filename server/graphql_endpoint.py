@@ -22,6 +22,7 @@ import asyncio
 import hashlib
 import math
 import time
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -340,19 +341,19 @@ class GraphQLEndpoint:
         # Backend calls and their retries included; what is still running when the
         # deadline passes is cancelled, and the partner gets a coded 504.
         deadline = self._deadlines.watch()
+        context = RequestContext(
+            principal,
+            self._api,
+            self._settings,
+            self._meter,
+            self._keys,
+            self._database,
+            release_deadline=partial(self._deadlines.release, deadline),
+        )
         try:
             with exchange.span.phase("graphql.execute"):
                 result = self._operation_plan(prepared, operation_name).execute(
-                    self._executor,
-                    context_value=RequestContext(
-                        principal,
-                        self._api,
-                        self._settings,
-                        self._meter,
-                        self._keys,
-                        self._database,
-                    ),
-                    variable_values=exchange.variables,
+                    self._executor, context_value=context, variable_values=exchange.variables
                 )
                 if not isinstance(result, ExecutionResult):
                     result = await result
@@ -362,9 +363,7 @@ class GraphQLEndpoint:
             return self._time_out(exchange, charge)
         finally:
             self._deadlines.release(deadline)
-        # An operation may finish despite its deadline (rotateApiKey does: its key is shown
-        # once): it is answered, and the cancellation it absorbed is taken back.
-        self._deadlines.expired(deadline)
+            context.close()
         report = await self._meter.settle(principal, charge, result.data)
         usage.actual_cost = report.actual or 0
         payload: dict[str, Any] = {"data": result.data}

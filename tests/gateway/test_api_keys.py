@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from auth.api_keys import API_KEY_PATTERN, parse_api_key
-from tests.fixtures.gateway import Gateway, data, error_codes, running_gateway
+from tests.fixtures.gateway import Gateway, backend_get, data, error_codes, running_gateway
 from tests.fixtures.sample_backend import SampleBackend
 
 KEYS = "{ viewer { apiKeys { id prefix scopes status createdAt expiresAt lastUsedAt } } }"
@@ -159,3 +159,37 @@ def test_a_rotation_that_outlives_the_deadline_still_hands_over_its_key(
             assert _post(gateway, manager, KEYS).status_code == 401  # no grace: stopped
             listed = data(_post(gateway, rotated["key"], KEYS))["viewer"]["apiKeys"]
             assert {k["id"]: k["status"] for k in listed}[own] == "ROTATED"
+
+
+def test_fields_after_a_rotation_cannot_time_it_out(
+    gateway_backend: SampleBackend, tmp_path: Path
+) -> None:
+    """The deadline passes during the mutation's next field (a slow backend): the
+    rotation's key is still answered, with that field's own result."""
+    badge = backend_get(gateway_backend, "/api/v1/badges/", organization=1, status="published")
+    with running_gateway(gateway_backend, tmp_path, request_deadline="0.5") as gateway:
+        manager = _issue(gateway, "Acme Learning", "read", "write", "keys:manage")
+        own = parse_api_key(manager).key_id
+        both = """mutation($id: ID!, $input: IssueCredentialInput!) {
+            a: rotateApiKey(id: $id, graceSeconds: 0) { key userErrors { code } }
+            b: issueCredential(input: $input) { credential { id } userErrors { code } } }"""
+        variables = {
+            "id": own,
+            "input": {
+                "badgeId": str(badge["results"][0]["id"]),
+                "recipient": {"email": "late@example.com"},
+                "idempotencyKey": "rotation-then-issue-1",
+            },
+        }
+        gateway_backend.inject_fault("delay", path="/api/v1/badges/", count=1, delay_ms=1500)
+        try:
+            started = time.monotonic()
+            response = _post(gateway, manager, both, variables)
+        finally:
+            gateway_backend.clear_faults()
+        assert time.monotonic() - started > 0.5  # past the deadline
+        assert response.status_code == 200, response.text
+        new_key = response.json()["data"]["a"]["key"]
+        assert new_key is not None
+        assert _post(gateway, manager, KEYS).status_code == 401  # rotated, no grace
+        assert _post(gateway, new_key, KEYS).status_code == 200

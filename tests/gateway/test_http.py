@@ -26,13 +26,15 @@ def test_a_missing_key_is_401_with_a_graphql_shaped_body(gateway: Gateway) -> No
 def test_malformed_and_unknown_keys_are_401_without_echoing_them(gateway: Gateway) -> None:
     real = gateway.keys["org1"]
     forged = real[:-8] + ("A" if real[-8] != "A" else "B") + real[-7:]
-    for bad in ("nonsense", forged, "cgw_" + "a" * 12 + "_" + "b" * 38):
+    bads = ("nonsense", forged, "cgw_" + "a" * 12 + "_" + "b" * 38)
+    for bad in bads:
         response = gateway.post(VIEWER, key=None, headers={"Authorization": f"Bearer {bad}"})
         assert response.status_code == 401
         assert error_codes(response) == ["UNAUTHENTICATED"]
         assert bad not in response.text
         gateway.access_line(response.headers["x-request-id"])  # all it logs is written
-    assert bad not in gateway.log_text() and forged not in gateway.log_text()
+    log = gateway.log_text()
+    assert not [bad for bad in bads if bad in log]
 
 
 def test_the_x_api_key_header_works_too(gateway: Gateway) -> None:

@@ -41,14 +41,42 @@ async def test_batches_are_cut_at_the_maximum_size() -> None:
     assert source.calls == [[0, 1], [2, 3], [4]]
 
 
-async def test_primed_keys_are_never_fetched_and_prime_keeps_what_is_known() -> None:
+async def test_loads_a_turn_apart_still_share_a_batch() -> None:
+    """The batch goes out when its task first runs, as Strawberry's did: a field resolved
+    one turn after its sibling joins the same backend call."""
     source = Source()
     loader = BatchLoader(source.fetch)
-    loader.prime(1, "primed 1")
-    assert await loader.load_many([1, 2]) == ["primed 1", "value of 2"]
-    loader.prime(2, "too late")
-    assert await loader.load(2) == "value of 2"
-    assert source.calls == [[2]]
+    first = loader.load(1)
+    await asyncio.sleep(0)
+    second = loader.load(2)
+    assert list(await asyncio.gather(first, second)) == ["value of 1", "value of 2"]
+    assert source.calls == [[1, 2]]
+
+
+async def test_cancel_stops_a_running_batch_and_sends_no_more() -> None:
+    started, stopped = asyncio.Event(), asyncio.Event()
+
+    async def fetch(keys: list[int]) -> list[str]:
+        started.set()
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            stopped.set()
+        return []
+
+    loader = BatchLoader(fetch)
+    waiting = loader.load(1)
+    await started.wait()
+    unsent = BatchLoader(Source().fetch)
+    never = unsent.load(2)
+    loader.cancel()
+    unsent.cancel()
+    await asyncio.wait_for(stopped.wait(), 5)  # the backend call was cancelled, not left to run
+    assert waiting.cancelled()
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert not never.done()  # nobody reads it: the request is answered
+    assert unsent._running == set()
 
 
 async def test_an_exception_value_fails_its_key_alone() -> None:
@@ -83,6 +111,16 @@ async def test_the_wrong_number_of_values_fails_the_batch() -> None:
     results = await asyncio.gather(loader.load(1), loader.load(2), return_exceptions=True)
     assert all(isinstance(r, WrongNumberOfValues) for r in results)
     assert "1 values for 2 keys" in str(results[0])
+
+
+async def test_a_batch_function_cancelled_from_inside_cancels_its_loads() -> None:
+    async def fetch(keys: list[int]) -> list[str]:
+        raise asyncio.CancelledError
+
+    loader = BatchLoader(fetch)
+    future = loader.load(1)
+    with pytest.raises(asyncio.CancelledError):
+        await future  # not left waiting forever
 
 
 async def test_keys_nobody_waits_for_are_not_fetched_and_are_fetched_again_later() -> None:
