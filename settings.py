@@ -234,10 +234,16 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _previous_router_secret_has_a_successor(self) -> Self:
-        if self.router_secret_previous is not None and self.router_secret is None:
+        previous = self.router_secret_previous
+        if previous is not None and self.router_secret is None:
             raise ValueError(
                 f"{ENV_PREFIX}ROUTER_SECRET_PREVIOUS is for a rotation: set the new secret "
                 f"as {ENV_PREFIX}ROUTER_SECRET too"
+            )
+        if previous is not None and previous == self.router_secret:
+            raise ValueError(
+                f"{ENV_PREFIX}ROUTER_SECRET_PREVIOUS equals {ENV_PREFIX}ROUTER_SECRET: "
+                "a rotation needs a new secret"
             )
         return self
 

@@ -148,6 +148,9 @@ def test_a_previous_secret_needs_a_current_one_and_both_are_long() -> None:
         _settings(router_secret_previous=SECRET)
     with pytest.raises(ValidationError, match="at least 32 characters"):
         _settings(router_secret=NEW_SECRET, router_secret_previous="short")
+    with pytest.raises(ValidationError, match="a rotation needs a new secret") as same:
+        _settings(router_secret=SECRET, router_secret_previous=SECRET)
+    assert SECRET not in str(same.value)
     both = _settings(router_secret=NEW_SECRET, router_secret_previous=SECRET)
     trust = RouterTrust.from_settings(both)
     assert trust.client_address(PEER, _headers(secret=SECRET)) == "203.0.113.7"
