@@ -14,9 +14,9 @@ objects. Invalid documents are cached too, with their errors; documents longer t
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from graphql import (
     ASTValidationRule,
@@ -32,6 +32,8 @@ from graphql import (
 
 __all__ = ["DocumentCache", "PreparedDocument"]
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True, slots=True)
 class PreparedDocument:
@@ -42,6 +44,21 @@ class PreparedDocument:
     phase: str = ""  # "parse" or "validation" when errors is set
     # Per-operation analyses computed once and kept with the document (e.g. cost plans).
     analyses: dict[Any, Any] = field(default_factory=dict, compare=False)
+
+    def analysis(
+        self,
+        kind: str,
+        operation_name: str | None,
+        analyse: Callable[[DocumentNode, str | None], T],
+    ) -> T:
+        """``analyse(document, operation_name)``, worked out once per operation and kept
+        with the document (cost plans, execution plans)."""
+        key = (kind, operation_name)
+        found = self.analyses.get(key)
+        if found is None:
+            assert self.document is not None
+            found = self.analyses[key] = analyse(self.document, operation_name)
+        return cast(T, found)
 
     def sole_operation_name(self) -> str | None:
         """The name of the document's only operation, for logs and the ledger when the

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
-from graphql import ExecutionResult, GraphQLError, GraphQLSchema, OperationType
+from graphql import DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema, OperationType
 from starlette.types import Message, Receive, Scope, Send
 
 from auth.authenticator import Authenticator, extract_api_key
@@ -49,7 +49,6 @@ from errors import (
     Unauthenticated,
     UsageNotRecorded,
 )
-from metering.cost import CostPlan
 from metering.ledger import LedgerUnavailable, UsageLedger, UsageRecord
 from metering.meter import Charge, Meter, MeterRefusal
 from observability.access_log import AccessLog
@@ -318,7 +317,7 @@ class GraphQLEndpoint:
             )
             raise RequestRefused(403, message, Forbidden.code)
 
-        cost_plan = self._cost_plan(prepared, operation_name)
+        cost_plan = prepared.analysis("cost", operation_name, self._meter.model.plan)
         debug = headers.get(b"x-cost-debug") == b"fields"
         try:
             charge = await self._meter.charge(principal, cost_plan, variables, debug=debug)
@@ -352,7 +351,8 @@ class GraphQLEndpoint:
         )
         try:
             with exchange.span.phase("graphql.execute"):
-                result = self._operation_plan(prepared, operation_name).execute(
+                plan = prepared.analysis("execution", operation_name, self._plan_operation)
+                result = plan.execute(
                     self._executor, context_value=context, variable_values=exchange.variables
                 )
                 if not isinstance(result, ExecutionResult):
@@ -396,32 +396,13 @@ class GraphQLEndpoint:
             {"cost": report.extension()},
         )
 
-    def _operation_plan(
-        self, prepared: PreparedDocument, operation_name: str | None
-    ) -> OperationPlan:
-        """The operation's execution set-up, worked out once per document and operation."""
-        key = ("execution", operation_name)
-        plan = prepared.analyses.get(key)
-        if plan is None:
-            assert prepared.document is not None
-            plan = prepared.analyses[key] = OperationPlan(
-                self._schema,
-                prepared.document,
-                operation_name,
-                hide_suggestions=not self._settings.field_suggestions,
-            )
-        return plan
-
-    def _cost_plan(self, prepared: PreparedDocument, operation_name: str | None) -> CostPlan:
-        """The operation's cost structure, analysed once per document and operation."""
-        key = ("cost", operation_name)
-        plan = prepared.analyses.get(key)
-        if plan is None:
-            assert prepared.document is not None
-            plan = prepared.analyses[key] = self._meter.model.plan(
-                prepared.document, operation_name
-            )
-        return plan
+    def _plan_operation(self, document: DocumentNode, operation_name: str | None) -> OperationPlan:
+        return OperationPlan(
+            self._schema,
+            document,
+            operation_name,
+            hide_suggestions=not self._settings.field_suggestions,
+        )
 
     def _refuse_cost(self, refusal: MeterRefusal, request_id: str, usage: UsageRecord) -> Reply:
         error = refusal.error

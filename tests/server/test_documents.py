@@ -1,5 +1,5 @@
 import strawberry
-from graphql import OperationType
+from graphql import DocumentNode, OperationType
 
 from server.documents import DocumentCache
 
@@ -63,3 +63,18 @@ def test_huge_documents_are_prepared_but_never_cached() -> None:
     first = cache.prepare(padded)
     assert first.errors == ()
     assert cache.prepare(padded) is not first
+
+
+def test_an_analysis_is_worked_out_once_per_kind_and_operation() -> None:
+    prepared = DocumentCache(SCHEMA).prepare("query A { hello } query B { hello }")
+    calls: list[tuple[str, str | None]] = []
+
+    def analyse(document: DocumentNode, operation_name: str | None) -> str:
+        calls.append(("analyse", operation_name))
+        return f"{len(document.definitions)} definitions, {operation_name}"
+
+    for _ in range(3):
+        assert prepared.analysis("size", "A", analyse) == "2 definitions, A"
+        assert prepared.analysis("size", "B", analyse) == "2 definitions, B"
+    assert prepared.analysis("other", "A", analyse) == "2 definitions, A"
+    assert calls == [("analyse", "A"), ("analyse", "B"), ("analyse", "A")]
